@@ -1,0 +1,80 @@
+"""The only module that touches nacl.bindings.
+
+Everything above it works with plain bytes and PyNaCl's typed keys; keeping
+the raw calls here makes them easy to audit.
+"""
+
+from __future__ import annotations
+
+import nacl.bindings as b
+from nacl.exceptions import CryptoError as _NaclCryptoError
+
+STREAM_KEYBYTES: int = b.crypto_secretstream_xchacha20poly1305_KEYBYTES
+STREAM_HEADERBYTES: int = b.crypto_secretstream_xchacha20poly1305_HEADERBYTES
+STREAM_ABYTES: int = b.crypto_secretstream_xchacha20poly1305_ABYTES
+TAG_MESSAGE: int = b.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+TAG_FINAL: int = b.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+AEAD_KEYBYTES: int = b.crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+AEAD_NONCEBYTES: int = b.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+
+PWHASH_SALTBYTES: int = b.crypto_pwhash_SALTBYTES
+PWHASH_OPSLIMIT_MIN: int = b.crypto_pwhash_argon2id_OPSLIMIT_MIN
+PWHASH_MEMLIMIT_MIN: int = b.crypto_pwhash_argon2id_MEMLIMIT_MIN
+
+
+class AuthenticationFailed(Exception):
+    """Raised by this module when a MAC does not verify."""
+
+
+class StreamPusher:
+    """Encrypting side of one secretstream."""
+
+    def __init__(self, key: bytes) -> None:
+        self._state = b.crypto_secretstream_xchacha20poly1305_state()
+        self.header: bytes = b.crypto_secretstream_xchacha20poly1305_init_push(self._state, key)
+
+    def push(self, message: bytes, aad: bytes, final: bool) -> bytes:
+        tag = TAG_FINAL if final else TAG_MESSAGE
+        out: bytes = b.crypto_secretstream_xchacha20poly1305_push(self._state, message, aad, tag)
+        return out
+
+
+class StreamPuller:
+    """Decrypting side of one secretstream."""
+
+    def __init__(self, key: bytes, header: bytes) -> None:
+        self._state = b.crypto_secretstream_xchacha20poly1305_state()
+        b.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, key)
+
+    def pull(self, ciphertext: bytes, aad: bytes) -> tuple[bytes, bool]:
+        """Return (plaintext, is_final); raise AuthenticationFailed on any forgery."""
+        try:
+            message, tag = b.crypto_secretstream_xchacha20poly1305_pull(
+                self._state, ciphertext, aad
+            )
+        except _NaclCryptoError as exc:
+            raise AuthenticationFailed from exc
+        if tag not in (TAG_MESSAGE, TAG_FINAL):
+            raise AuthenticationFailed("unexpected secretstream tag")
+        return bytes(message), tag == TAG_FINAL
+
+
+def aead_encrypt(message: bytes, aad: bytes, nonce: bytes, key: bytes) -> bytes:
+    out: bytes = b.crypto_aead_xchacha20poly1305_ietf_encrypt(message, aad, nonce, key)
+    return out
+
+
+def aead_decrypt(ciphertext: bytes, aad: bytes, nonce: bytes, key: bytes) -> bytes:
+    try:
+        out: bytes = b.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, aad, nonce, key)
+    except _NaclCryptoError as exc:
+        raise AuthenticationFailed from exc
+    return out
+
+
+def argon2id(secret: bytes, salt: bytes, opslimit: int, memlimit: int, size: int) -> bytes:
+    out: bytes = b.crypto_pwhash_alg(
+        size, secret, salt, opslimit, memlimit, b.crypto_pwhash_ALG_ARGON2ID13
+    )
+    return out

@@ -1,0 +1,52 @@
+"""Detached Ed25519 signatures with domain separation.
+
+Each signature covers a purpose label as well as the message, so a signature
+made for one purpose (say, a reply) never verifies for another (say, an API
+request), even over the same bytes.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from nacl.exceptions import BadSignatureError as NaclBadSignature
+from nacl.signing import SigningKey, VerifyKey
+
+from crypto.errors import BadSignatureError
+
+_DOMAIN = b"amanat-signature-v1"
+SIGNATURE_BYTES = 64
+
+
+class Purpose(enum.Enum):
+    """What a signature is for. The value is part of the signed bytes."""
+
+    API_REQUEST = "api-request"
+    REPLY = "reply"
+    CASE_EVENT = "case-event"
+    RECEIPT = "receipt"
+    BUNDLE = "recipient-bundle"
+    STATUS = "status"
+
+
+def _signed_bytes(purpose: Purpose, message: bytes) -> bytes:
+    label = purpose.value.encode("ascii")
+    return _DOMAIN + b"\x00" + bytes([len(label)]) + label + b"\x00" + message
+
+
+def sign(signing_key: SigningKey, purpose: Purpose, message: bytes) -> bytes:
+    """Return a 64-byte detached signature over purpose and message."""
+    return signing_key.sign(_signed_bytes(purpose, message)).signature
+
+
+def verify(verify_key: VerifyKey, purpose: Purpose, message: bytes, signature: bytes) -> None:
+    """Return if the signature holds for this key, purpose and message; raise otherwise.
+
+    Raises BadSignatureError; never returns False.
+    """
+    if len(signature) != SIGNATURE_BYTES:
+        raise BadSignatureError("a signature is 64 bytes")
+    try:
+        verify_key.verify(_signed_bytes(purpose, message), signature)
+    except NaclBadSignature as exc:
+        raise BadSignatureError(f"the {purpose.value} signature does not verify") from exc

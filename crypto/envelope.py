@@ -94,7 +94,9 @@ class Plain:
 
 def key_id(public_key: PublicKey) -> bytes:
     """Return the 16-byte identifier that names a recipient in a key slot."""
-    return hashlib.blake2b(bytes(public_key), digest_size=KEY_ID_BYTES, person=b"amanat.keyid").digest()
+    return hashlib.blake2b(
+        bytes(public_key), digest_size=KEY_ID_BYTES, person=b"amanat.keyid"
+    ).digest()
 
 
 def _prefix_hash(prefix: bytes) -> bytes:
@@ -128,9 +130,7 @@ class Sealer:
             raise ValueError(f"at most {MAX_SLOTS} recipients")
         content_key = os.urandom(_sodium.STREAM_KEYBYTES)
         self._pusher = _sodium.StreamPusher(content_key)
-        slots = b"".join(
-            key_id(r) + SealedBox(r).encrypt(content_key) for r in recipients
-        )
+        slots = b"".join(key_id(r) + SealedBox(r).encrypt(content_key) for r in recipients)
         prefix = (
             _FIXED.pack(MAGIC, VERSION, int(Kind(kind)), 0, len(recipients))
             + slots

@@ -17,7 +17,10 @@ class KdfCost:
     memlimit: int
 
     def __post_init__(self) -> None:
-        if self.opslimit < _sodium.PWHASH_OPSLIMIT_MIN or self.memlimit < _sodium.PWHASH_MEMLIMIT_MIN:
+        if (
+            self.opslimit < _sodium.PWHASH_OPSLIMIT_MIN
+            or self.memlimit < _sodium.PWHASH_MEMLIMIT_MIN
+        ):
             raise ValueError("Argon2id cost below libsodium's minimum")
 
 

@@ -33,6 +33,8 @@ KEYFILE_VERSION = 1
 BUNDLE_FORMAT = "amanat-recipient"
 BUNDLE_VERSION = 1
 MAX_NAME_CHARS = 100
+MAX_OPSLIMIT = 64
+MAX_MEMLIMIT = 2 * 1024**3
 
 
 def _b64(data: bytes) -> str:
@@ -118,7 +120,12 @@ class RecipientBundle:
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise BadBundleError("the bundle is malformed") from exc
         try:
-            verify(bundle.verify_key, Purpose.BUNDLE, _canonical(bundle._signed_part()), bundle.signature)
+            verify(
+                bundle.verify_key,
+                Purpose.BUNDLE,
+                _canonical(bundle._signed_part()),
+                bundle.signature,
+            )
         except BadSignatureError as exc:
             raise BadBundleError("the bundle's self-signature does not verify") from exc
         if "fingerprint" in data and data["fingerprint"] != bundle.fingerprint:
@@ -165,18 +172,30 @@ def _passphrase_bytes(passphrase: str) -> bytes:
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
 
 
-def _keyfile_header(name: str, cost: KdfCost, salt: bytes, bundle: RecipientBundle) -> dict[str, Any]:
+def _keyfile_header(
+    name: str, cost: KdfCost, salt: bytes, bundle: RecipientBundle
+) -> dict[str, Any]:
     return {
         "format": KEYFILE_FORMAT,
         "version": KEYFILE_VERSION,
         "name": name,
-        "kdf": {"alg": "argon2id13", "opslimit": cost.opslimit, "memlimit": cost.memlimit, "salt": _b64(salt)},
+        "kdf": {
+            "alg": "argon2id13",
+            "opslimit": cost.opslimit,
+            "memlimit": cost.memlimit,
+            "salt": _b64(salt),
+        },
         "bundle": bundle.to_dict(),
     }
 
 
 def write_keyfile(
-    path: Path, key: ReviewerKey, passphrase: str, cost: KdfCost = MODERATE, *, overwrite: bool = False
+    path: Path,
+    key: ReviewerKey,
+    passphrase: str,
+    cost: KdfCost = MODERATE,
+    *,
+    overwrite: bool = False,
 ) -> None:
     """Write the key file atomically, readable by its owner only.
 
@@ -247,6 +266,9 @@ def read_keyfile(path: Path, passphrase: str) -> ReviewerKey:
         if kdf["alg"] != "argon2id13":
             raise KeyFileError("unknown key derivation in the key file")
         cost = KdfCost(int(kdf["opslimit"]), int(kdf["memlimit"]))
+        if cost.opslimit > MAX_OPSLIMIT or cost.memlimit > MAX_MEMLIMIT:
+            # A damaged file must not make the reader allocate without bound.
+            raise KeyFileError("the key file asks for an unreasonable key derivation cost")
         salt = _unb64(kdf["salt"], _sodium.PWHASH_SALTBYTES)
         bundle = RecipientBundle.from_dict(body["bundle"])
         nonce = _unb64(body["nonce"], _sodium.AEAD_NONCEBYTES)

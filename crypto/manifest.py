@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from nacl.public import PrivateKey, PublicKey
@@ -130,3 +132,23 @@ def open_file(src: BinaryIO, dst: BinaryIO, private_key: PrivateKey) -> Manifest
     if opener.manifest is None:
         raise MalformedError("the file envelope has no manifest")
     return opener.manifest
+
+
+def export_file(src: BinaryIO, path: Path, private_key: PrivateKey) -> Manifest:
+    """Decrypt a file envelope to path, which appears only if all of it verifies.
+
+    The plaintext is written to a temporary sibling (owner-only) and renamed
+    into place at the end; on any error the temporary file is removed, so a
+    damaged envelope never leaves partial plaintext behind as if complete.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            manifest = open_file(src, out, private_key)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return manifest

@@ -5,6 +5,7 @@ admin, so both the server and the reviewer's machine can trust it alike.
 """
 
 from crypto.envelope import (
+    HashingWriter,
     Kind,
     Opened,
     Opener,
@@ -27,6 +28,7 @@ __all__ = [
     "EnvelopeError",
     "FileOpener",
     "FileSealer",
+    "HashingWriter",
     "Kind",
     "Manifest",
     "Opened",

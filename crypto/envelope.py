@@ -70,10 +70,9 @@ class Kind(enum.IntEnum):
 
 @dataclass(frozen=True)
 class Sealed:
-    """What sealing produced: the ciphertext's size and SHA-256."""
+    """What sealing produced: the ciphertext's size."""
 
     size: int
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -103,16 +102,25 @@ def _prefix_hash(prefix: bytes) -> bytes:
     return hashlib.blake2b(prefix, digest_size=32, person=b"amanat.env.v1").digest()
 
 
-class _HashingWriter:
+class HashingWriter:
+    """Pass writes on to dst while counting bytes and hashing them with SHA-256.
+
+    The server wraps a blob file in one to sign a receipt over the ciphertext.
+    """
+
     def __init__(self, dst: BinaryIO) -> None:
         self._dst = dst
-        self.sha256 = hashlib.sha256()
+        self._sha256 = hashlib.sha256()
         self.size = 0
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> int:
         self._dst.write(data)
-        self.sha256.update(data)
+        self._sha256.update(data)
         self.size += len(data)
+        return len(data)
+
+    def hexdigest(self) -> str:
+        return self._sha256.hexdigest()
 
 
 class Sealer:
@@ -137,52 +145,66 @@ class Sealer:
             + self._pusher.header
         )
         self._aad = _prefix_hash(prefix)
-        self._out = _HashingWriter(dst)
-        self._out.write(prefix)
-        self._buffer = bytearray()
+        self._dst = dst
+        self._size = 0
+        self._write_out(prefix)
+        # One frame is filled in place and encrypted when full and more content
+        # arrives, so close() always has a tail to pack with the trailer.
+        self._frame = bytearray(FRAME_PLAIN)
+        self._fill = 0
         self._frames = 0
         self._closed = False
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Add content. Full frames are encrypted and written as they fill."""
         if self._closed:
             raise ValueError("sealer is closed")
-        self._buffer += data
-        # Keep up to one whole chunk back, so close() always has a tail to pack.
-        while len(self._buffer) > CHUNK:
-            self._push_data(bytes(self._buffer[:CHUNK]))
-            del self._buffer[:CHUNK]
+        view = memoryview(data).cast("B")
+        while view:
+            if self._fill == CHUNK:
+                self._push_data_frame()
+            taken = min(CHUNK - self._fill, len(view))
+            start = FRAME_HEAD.size + self._fill
+            self._frame[start : start + taken] = view[:taken]
+            self._fill += taken
+            view = view[taken:]
 
     def close(self, trailer: bytes = b"") -> Sealed:
-        """Write the padding and the final frame; return the ciphertext's size and hash."""
+        """Write the padding and the final frame; return the ciphertext's size."""
         if self._closed:
             raise ValueError("sealer is closed")
         if len(trailer) > MAX_TRAILER:
             raise ValueError(f"trailer is larger than {MAX_TRAILER} bytes")
         self._closed = True
-        tail = bytes(self._buffer)
-        self._buffer.clear()
-        if END_HEAD.size + len(tail) + len(trailer) > FRAME_PLAIN:
-            self._push_data(tail)
-            tail = b""
+        if END_HEAD.size + self._fill + len(trailer) > FRAME_PLAIN:
+            self._push_data_frame()
+        tail = bytes(self._frame[FRAME_HEAD.size : FRAME_HEAD.size + self._fill])
         end = END_HEAD.pack(_FRAME_END, len(tail), len(trailer)) + tail + trailer
         if self._frames == 0:
             end_size = small_bucket(len(end), FRAME_PLAIN)
         else:
+            padding = FRAME_HEAD.pack(_FRAME_PAD, 0) + bytes(CHUNK)
             for _ in range(padme(self._frames + 1) - (self._frames + 1)):
-                self._push(FRAME_HEAD.pack(_FRAME_PAD, 0) + bytes(CHUNK))
+                self._push(padding, final=False)
             end_size = FRAME_PLAIN
-        end += bytes(end_size - len(end))
-        self._out.write(self._pusher.push(end, self._aad, final=True))
-        return Sealed(size=self._out.size, sha256=self._out.sha256.hexdigest())
+        self._push(end + bytes(end_size - len(end)), final=True)
+        return Sealed(size=self._size)
 
-    def _push_data(self, data: bytes) -> None:
-        frame = FRAME_HEAD.pack(_FRAME_DATA, len(data)) + data + bytes(CHUNK - len(data))
-        self._push(frame)
+    def _push_data_frame(self) -> None:
+        FRAME_HEAD.pack_into(self._frame, 0, _FRAME_DATA, self._fill)
+        # A short data frame (only ever the last) is zero-filled past its content.
+        self._frame[FRAME_HEAD.size + self._fill :] = bytes(CHUNK - self._fill)
+        self._push(self._frame, final=False)
+        self._fill = 0
 
-    def _push(self, frame: bytes) -> None:
-        self._out.write(self._pusher.push(frame, self._aad, final=False))
-        self._frames += 1
+    def _push(self, frame: bytes | bytearray, final: bool) -> None:
+        self._write_out(self._pusher.push_view(frame, self._aad, final))
+        if not final:
+            self._frames += 1
+
+    def _write_out(self, data: bytes | memoryview) -> None:
+        self._dst.write(data)
+        self._size += len(data)
 
 
 class Opener:

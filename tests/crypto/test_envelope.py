@@ -17,6 +17,7 @@ from crypto.envelope import (
     FRAME_CIPHER,
     FRAME_HEAD,
     SLOT_BYTES,
+    HashingWriter,
     Kind,
     Opener,
     Sealer,
@@ -97,13 +98,14 @@ def test_sealer_accepts_content_in_pieces_of_any_size(pieces, seed):
     assert open_bytes(out.getvalue(), ALICE, Kind.MESSAGE).content == b"".join(parts)
 
 
-def test_sealed_reports_ciphertext_sha256_and_size():
+def test_hashing_writer_gives_the_ciphertext_sha256_and_size():
     import hashlib
 
     out = io.BytesIO()
-    sealed = seal_stream(io.BytesIO(b"evidence"), out, [ALICE.public_key], Kind.FILE)
-    assert sealed.sha256 == hashlib.sha256(out.getvalue()).hexdigest()
-    assert sealed.size == len(out.getvalue())
+    hashing = HashingWriter(out)
+    sealed = seal_stream(io.BytesIO(b"evidence" * 30_000), hashing, [ALICE.public_key], Kind.FILE)
+    assert hashing.hexdigest() == hashlib.sha256(out.getvalue()).hexdigest()
+    assert sealed.size == hashing.size == len(out.getvalue())
 
 
 def test_same_content_seals_differently_each_time():

@@ -17,7 +17,7 @@ import os
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
@@ -68,6 +68,12 @@ class Kind(enum.IntEnum):
     SESSION = 7  # a logged-in source's private key, held between requests
 
 
+class Sink(Protocol):
+    """Anything sealed output can be written to: a file, a socket, a hashing wrapper."""
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> object: ...
+
+
 @dataclass(frozen=True)
 class Sealed:
     """What sealing produced: the ciphertext's size."""
@@ -108,12 +114,12 @@ class HashingWriter:
     The server wraps a blob file in one to sign a receipt over the ciphertext.
     """
 
-    def __init__(self, dst: BinaryIO) -> None:
+    def __init__(self, dst: Sink) -> None:
         self._dst = dst
         self._sha256 = hashlib.sha256()
         self.size = 0
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
         self._dst.write(data)
         self._sha256.update(data)
         self.size += len(data)
@@ -131,7 +137,7 @@ class Sealer:
     no opener accepts; the caller deletes it.
     """
 
-    def __init__(self, dst: BinaryIO, recipients: Sequence[PublicKey], kind: Kind) -> None:
+    def __init__(self, dst: Sink, recipients: Sequence[PublicKey], kind: Kind) -> None:
         if not recipients:
             raise ValueError("an envelope needs at least one recipient")
         if len(recipients) > MAX_SLOTS:
@@ -321,7 +327,7 @@ def _read_exactly(src: BinaryIO, n: int) -> bytes:
 
 def seal_stream(
     src: BinaryIO,
-    dst: BinaryIO,
+    dst: Sink,
     recipients: Sequence[PublicKey],
     kind: Kind,
     trailer: bytes = b"",
@@ -333,7 +339,7 @@ def seal_stream(
     return sealer.close(trailer)
 
 
-def open_stream(src: BinaryIO, dst: BinaryIO, private_key: PrivateKey, kind: Kind) -> Opened:
+def open_stream(src: BinaryIO, dst: Sink, private_key: PrivateKey, kind: Kind) -> Opened:
     """Open src into dst. On any EnvelopeError, dst holds partial output to discard."""
     opener = Opener(src, private_key, kind)
     size = 0

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from nacl.public import PrivateKey, PublicKey
 
-from crypto.envelope import Kind, Opener, Sealed, Sealer
+from crypto.envelope import Kind, Opener, Sealed, Sealer, Sink
 from crypto.errors import MalformedError, ManifestMismatchError
 
 MANIFEST_VERSION = 1
@@ -57,7 +57,7 @@ class FileSealer:
 
     def __init__(
         self,
-        dst: BinaryIO,
+        dst: Sink,
         recipients: Sequence[PublicKey],
         filename: str,
         content_type: str,
@@ -109,7 +109,7 @@ class FileOpener:
 
 def seal_file(
     src: BinaryIO,
-    dst: BinaryIO,
+    dst: Sink,
     recipients: Sequence[PublicKey],
     filename: str,
     content_type: str,
@@ -121,7 +121,7 @@ def seal_file(
     return sealer.close()
 
 
-def open_file(src: BinaryIO, dst: BinaryIO, private_key: PrivateKey) -> Manifest:
+def open_file(src: BinaryIO, dst: Sink, private_key: PrivateKey) -> Manifest:
     """Open a file envelope into dst and return its verified manifest.
 
     On any error dst holds partial output that the caller must discard.

@@ -20,9 +20,13 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
+from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey
+from nacl.secret import SecretBox
+from nacl.utils import random as random_bytes
 
-from crypto.errors import BadCodenameError
+from crypto.envelope import Kind, open_bytes
+from crypto.errors import BadCodenameError, TamperedError
 from crypto.kdf import KdfCost, derive
 
 RANDOM_DIGITS = 27
@@ -109,3 +113,34 @@ def derive_source_secrets(codename: str, salt: bytes, cost: KdfCost) -> SourceSe
     digits = normalize_codename(codename)
     material = derive(b"amanat.codename.v1\x00" + digits.encode(), salt, cost, 64)
     return SourceSecrets(lookup_id=material[:32], box=PrivateKey(material[32:]))
+
+
+def open_reply(blob: bytes, source_key: PrivateKey) -> bytes:
+    """Open a reviewer's reply with the source's own key.
+
+    This is the only opening function the portal may import: it opens
+    replies (kind REPLY) and nothing else, so the server-side code has no
+    path that decrypts a report, a file or a case event.
+    """
+    return open_bytes(blob, source_key, Kind.REPLY).content
+
+
+def wrap_source_key(source_key: PrivateKey) -> tuple[bytes, bytes]:
+    """Encrypt a logged-in source's key for the server to hold between requests.
+
+    Returns (wrapped, unwrap_key): the server keeps `wrapped`; `unwrap_key`
+    goes only into the source's cookie, so neither side alone has the key.
+    """
+    unwrap_key = random_bytes(SecretBox.KEY_SIZE)
+    wrapped = bytes(SecretBox(unwrap_key).encrypt(bytes(source_key)))
+    return wrapped, unwrap_key
+
+
+def unwrap_source_key(wrapped: bytes, unwrap_key: bytes) -> PrivateKey:
+    """Undo wrap_source_key. Raises TamperedError for a wrong key or altered data."""
+    if len(unwrap_key) != SecretBox.KEY_SIZE:
+        raise TamperedError("wrong session key length")
+    try:
+        return PrivateKey(SecretBox(unwrap_key).decrypt(wrapped))
+    except NaclCryptoError as exc:
+        raise TamperedError("the session key does not open this session") from exc

@@ -101,3 +101,30 @@ def test_derivation_differs_by_codename_and_by_salt():
 def test_lookup_id_and_private_key_are_independent():
     secrets = derive_source_secrets(generate_codename(), SALT, MINIMAL)
     assert secrets.lookup_id != bytes(secrets.box)
+
+
+def test_source_key_opens_replies_and_nothing_else():
+    from crypto.envelope import Kind, seal_bytes
+    from crypto.errors import WrongKindError
+    from crypto.source import open_reply
+
+    source = derive_source_secrets(generate_codename(), SALT, MINIMAL)
+    reply = seal_bytes("Мы получили ваше сообщение".encode(), [source.box.public_key], Kind.REPLY)
+    assert open_reply(reply, source.box).decode() == "Мы получили ваше сообщение"
+    report = seal_bytes(b"answers", [source.box.public_key], Kind.REPORT)
+    with pytest.raises(WrongKindError):
+        open_reply(report, source.box)
+
+
+def test_wrapped_source_key_needs_the_cookie_half():
+    from crypto.errors import TamperedError
+    from crypto.source import unwrap_source_key, wrap_source_key
+
+    source = derive_source_secrets(generate_codename(), SALT, MINIMAL)
+    wrapped, unwrap_key = wrap_source_key(source.box)
+    assert bytes(source.box) not in wrapped
+    assert bytes(unwrap_source_key(wrapped, unwrap_key)) == bytes(source.box)
+    with pytest.raises(TamperedError):
+        unwrap_source_key(wrapped, bytes(32))
+    with pytest.raises(TamperedError):
+        unwrap_source_key(wrapped[:-1] + bytes([wrapped[-1] ^ 1]), unwrap_key)

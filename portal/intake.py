@@ -1,0 +1,246 @@
+"""Receiving reports and follow-ups: every byte is sealed as it arrives.
+
+`receive` reads a multipart body as a stream. Text fields stay in memory;
+each file goes straight through a FileSealer into a pending blob, so no
+plaintext byte of an upload reaches the disk. The CSRF token must be the
+first field, so nothing is written for a forged request. `store_report` and
+`store_followup` then seal the answers, sign a receipt for every blob and
+commit. Whatever goes wrong before the commit, no blob and no row remain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from nacl.public import PublicKey
+from nacl.signing import SigningKey
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from crypto.envelope import Kind, Sealer
+from crypto.manifest import FileSealer
+from crypto.receipts import Receipt, sign_receipt
+from portal.models import Blob, Recipient, Report, ReportRecipient, Source, new_public_id, today
+from portal.multipart import FileChunk, FileEnd, FileStart, Limits, TextField, read_parts
+from portal.routing import recipients_for
+from portal.store import BlobStore, PendingBlob
+
+TOKEN_FIELD = "csrf_token"  # noqa: S105 (a field name, not a secret)
+HONEYPOT_FIELD = "website"
+REGION_FIELD = "region"
+MAX_FILES = 20
+
+
+class HoneypotFilled(BadRequest):
+    description = "This form was filled in by a program, not a person."
+
+
+@dataclass
+class Submission:
+    """A received form: its text fields and its files, sealed and pending."""
+
+    fields: MultiDict[str, str] = field(default_factory=MultiDict)
+    files: list[PendingBlob] = field(default_factory=list)
+    recipients: list[Recipient] = field(default_factory=list)
+    file_sizes: list[int] = field(default_factory=list)
+
+    def discard(self, store: BlobStore) -> None:
+        for blob in self.files:
+            store.discard(blob)
+        self.files.clear()
+
+
+def receive(
+    stream: BinaryIO,
+    boundary: bytes,
+    *,
+    store: BlobStore,
+    check_token: Callable[[str], None],
+    choose_recipients: Callable[[str | None], list[Recipient]],
+    limits: Limits | None = None,
+) -> Submission:
+    """Read a form from stream, sealing its files as they arrive.
+
+    check_token(value) must raise for a bad CSRF token; it is called on the
+    first field, which must be the token. choose_recipients(region) gives the
+    reviewers to seal to; it is called once, when the first file starts
+    (the form puts the region before the files) or at the end.
+    On any error every pending blob is deleted before the error propagates.
+    """
+    submission = Submission()
+    current: tuple[PendingBlob, FileSealer] | None = None
+    token_checked = False
+    try:
+        for part in read_parts(stream, boundary, limits or Limits()):
+            if isinstance(part, TextField):
+                if not token_checked:
+                    if part.name != TOKEN_FIELD:
+                        raise BadRequest("the form's security token must come first")
+                    check_token(part.value)
+                    token_checked = True
+                elif part.name == HONEYPOT_FIELD:
+                    if part.value.strip():
+                        raise HoneypotFilled()
+                else:
+                    submission.fields.add(part.name, part.value)
+            elif isinstance(part, FileStart):
+                if not token_checked:
+                    raise BadRequest("the form's security token must come first")
+                if not part.filename:
+                    continue  # an empty file input
+                if len(submission.files) >= MAX_FILES:
+                    raise RequestEntityTooLarge()
+                if not submission.recipients:
+                    submission.recipients = choose_recipients(submission.fields.get(REGION_FIELD))
+                blob = store.create()
+                submission.files.append(blob)
+                keys = [PublicKey(r.box_key) for r in submission.recipients]
+                current = (blob, FileSealer(blob.writer, keys, part.filename, part.content_type))
+            elif isinstance(part, FileChunk):
+                if current is not None:
+                    current[1].write(part.data)
+            elif isinstance(part, FileEnd) and current is not None:
+                blob, sealer = current
+                _, manifest = sealer.close()
+                store.finish(blob)
+                submission.file_sizes.append(manifest.size)
+                current = None
+        if not token_checked:
+            raise BadRequest("the form has no security token")
+        if not submission.recipients:
+            submission.recipients = choose_recipients(submission.fields.get(REGION_FIELD))
+    except BaseException:
+        submission.discard(store)
+        raise
+    return submission
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What was committed, for the receipt page."""
+
+    report: Report
+    blobs: list[Blob]
+
+
+def store_report(
+    session: Session,
+    store: BlobStore,
+    server_key: SigningKey,
+    source: Source,
+    submission: Submission,
+    answers: dict[str, Any],
+) -> Stored:
+    """Seal the answers, record the report and its blobs with receipts, and commit.
+
+    On any failure nothing is left: no row, no blob file.
+    """
+    report = Report(id=new_public_id(), source_id=source.id)
+    session.add(report)
+    session.flush()  # the report row first: blobs and slots refer to it
+    for recipient in submission.recipients:
+        session.add(ReportRecipient(report_id=report.id, recipient_id=recipient.id))
+    content = json.dumps(answers, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return _commit_blobs(
+        session, store, server_key, report, submission, ("answers", Kind.REPORT, content)
+    )
+
+
+def store_followup(
+    session: Session,
+    store: BlobStore,
+    server_key: SigningKey,
+    report: Report,
+    submission: Submission,
+    message: str,
+) -> Stored:
+    """Seal a follow-up message (if any) and files to the report's reviewers, and commit."""
+    report.updated_day = today()
+    sealed_message = ("message", Kind.MESSAGE, message.encode("utf-8")) if message else None
+    return _commit_blobs(session, store, server_key, report, submission, sealed_message)
+
+
+def _commit_blobs(
+    session: Session,
+    store: BlobStore,
+    server_key: SigningKey,
+    report: Report,
+    submission: Submission,
+    text: tuple[str, Kind, bytes] | None,
+) -> Stored:
+    pending: list[tuple[str, PendingBlob]] = [("file", blob) for blob in submission.files]
+    committed: list[PendingBlob] = []
+    try:
+        if text is not None:
+            kind_name, kind, content = text
+            pending.insert(0, (kind_name, _seal_text(store, submission.recipients, kind, content)))
+        blobs = [
+            _blob_row(server_key, report.id, kind_name, blob) for kind_name, blob in pending
+        ]
+        session.add_all(blobs)
+        session.flush()
+        # Files move into the store before the rows commit: a crash between
+        # the two leaves an unreferenced blob for the sweep, never a row
+        # that points at nothing.
+        for _, blob in pending:
+            store.commit(blob)
+            committed.append(blob)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for _, blob in pending:
+            store.discard(blob)
+        for blob in committed:
+            store.delete(blob.name)
+        submission.files.clear()
+        raise
+    submission.files.clear()
+    return Stored(report=report, blobs=blobs)
+
+
+def _seal_text(
+    store: BlobStore, recipients: Sequence[Recipient], kind: Kind, content: bytes
+) -> PendingBlob:
+    blob = store.create()
+    try:
+        sealer = Sealer(blob.writer, [PublicKey(r.box_key) for r in recipients], kind)
+        sealer.write(content)
+        sealer.close()
+        store.finish(blob)
+    except BaseException:
+        store.discard(blob)
+        raise
+    return blob
+
+
+def _blob_row(server_key: SigningKey, report_id: str, kind: str, blob: PendingBlob) -> Blob:
+    blob_id = new_public_id()
+    day = today()
+    receipt = Receipt(
+        blob_id=blob_id,
+        report_id=report_id,
+        kind=kind,
+        size=blob.size,
+        sha256=blob.sha256(),
+        day=day.isoformat(),
+    )
+    return Blob(
+        id=blob_id,
+        report_id=report_id,
+        kind=kind,
+        author="source",
+        storage_name=blob.name,
+        size=blob.size,
+        sha256=blob.sha256(),
+        receipt=sign_receipt(server_key, receipt),
+        created_day=day,
+    )
+
+
+def choose_for(session: Session) -> Callable[[str | None], list[Recipient]]:
+    """A choose_recipients callback routing by region over session's reviewers."""
+    return lambda region: recipients_for(session, region)

@@ -1,0 +1,123 @@
+"""Read a multipart/form-data body as a stream of parts, holding no file in full.
+
+Werkzeug's own form parser spools file parts over 500 KB to plaintext temp
+files; this reader hands each file's bytes to the caller as they arrive (the
+caller seals them), and keeps only text fields in memory, within limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+# Werkzeug's decoder refuses to buffer more than max_form_memory_size; reads
+# of 64 KiB stay well under it (MEASURED.md: 1 MiB reads got a 413).
+READ_SIZE = 64 * 1024
+DECODER_BUFFER = 512 * 1024
+
+
+@dataclass(frozen=True)
+class TextField:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FileStart:
+    name: str
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class FileChunk:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FileEnd:
+    pass
+
+
+Part = TextField | FileStart | FileChunk | FileEnd
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a form may hold besides its files."""
+
+    max_parts: int = 200
+    max_field_bytes: int = 256 * 1024
+    max_text_bytes: int = 1024 * 1024
+
+
+def read_parts(stream: BinaryIO, boundary: bytes, limits: Limits) -> Iterator[Part]:
+    """Yield the parts of a multipart body in order.
+
+    Raises BadRequest for a malformed body, RequestEntityTooLarge for too
+    many parts or too much text. File data is yielded in pieces as it
+    arrives; a FileEnd follows each file's last piece.
+    """
+    decoder = MultipartDecoder(
+        boundary, max_form_memory_size=DECODER_BUFFER, max_parts=limits.max_parts
+    )
+    text_total = 0
+    field: str | None = None
+    field_bytes = bytearray()
+    in_file = False
+    finished = False
+    while not finished:
+        chunk = stream.read(READ_SIZE)
+        decoder.receive_data(chunk or None)
+        while True:
+            try:
+                event = decoder.next_event()
+            except ValueError as exc:
+                raise BadRequest("malformed multipart body") from exc
+            if isinstance(event, NeedData):
+                break
+            if isinstance(event, Epilogue):
+                finished = True
+                break
+            if isinstance(event, Field):
+                field, field_bytes = event.name, bytearray()
+            elif isinstance(event, File):
+                in_file = True
+                content_type = event.headers.get("Content-Type", "application/octet-stream")
+                yield FileStart(event.name, event.filename or "", content_type)
+            elif isinstance(event, Data):
+                if in_file:
+                    if event.data:
+                        yield FileChunk(event.data)
+                    if not event.more_data:
+                        in_file = False
+                        yield FileEnd()
+                    continue
+                field_bytes += event.data
+                text_total += len(event.data)
+                if len(field_bytes) > limits.max_field_bytes or text_total > limits.max_text_bytes:
+                    raise RequestEntityTooLarge()
+                if not event.more_data and field is not None:
+                    yield TextField(field, _decode(field_bytes))
+                    field = None
+        if not chunk and not finished:
+            raise BadRequest("the form ended before its last boundary")
+
+
+def _decode(data: bytearray) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("a form field is not UTF-8") from exc
+
+
+def boundary_of(mimetype: str, options: dict[str, str]) -> bytes:
+    """The multipart boundary from a Content-Type, or BadRequest."""
+    boundary = options.get("boundary", "")
+    if mimetype != "multipart/form-data" or not boundary or len(boundary) > 200:
+        raise BadRequest("expected a multipart/form-data body")
+    return boundary.encode("latin-1")

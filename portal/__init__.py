@@ -1,0 +1,69 @@
+"""Amanat's portal: the Flask app sources use, and the reviewers' sync API.
+
+`create_app` only wires the parts together; each part registers itself with
+its own `init_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+import templates
+from portal import (
+    db,
+    errors,
+    headers,
+    i18n,
+    limits,
+    source_views,
+    views,
+)
+from portal.settings import Settings
+from portal.wrappers import PortalRequest
+
+MIB = 1024**2
+csrf = CSRFProtect()
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Return the portal app for settings (default: read from the environment).
+
+    Raises settings.UnsafeConfigError rather than serve with an unsafe
+    production configuration.
+    """
+    if settings is None:
+        settings = Settings.from_env(os.environ)
+    settings.check_safe()
+
+    app = Flask(
+        __name__,
+        # The templates live in their own package so they install with
+        # `pip install .` as well as work from a checkout.
+        template_folder=str(Path(templates.__file__).parent),
+        static_folder="static",
+    )
+    app.request_class = PortalRequest
+    app.extensions["amanat"] = settings
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # The largest upload plus room for the form's other fields.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + MIB,
+        MAX_FORM_PARTS=1000,
+        PERMANENT_SESSION_LIFETIME=settings.session_minutes * 60,
+    )
+
+    headers.init_app(app, settings)
+    db.init_app(app, settings.database_url)
+    errors.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    # The source pages add their routes to views.bp and exempt their
+    # streaming uploads from CSRFProtect (they check the token themselves).
+    source_views.init_app(app)
+    limits.init_app(app, settings)
+    app.register_blueprint(views.bp)
+    return app

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from nacl.public import PublicKey
 from nacl.signing import SigningKey
@@ -55,7 +55,7 @@ class Submission:
 
 
 def receive(
-    stream: BinaryIO,
+    stream: IO[bytes],
     boundary: bytes,
     *,
     store: BlobStore,
@@ -178,9 +178,7 @@ def _commit_blobs(
         if text is not None:
             kind_name, kind, content = text
             pending.insert(0, (kind_name, _seal_text(store, submission.recipients, kind, content)))
-        blobs = [
-            _blob_row(server_key, report.id, kind_name, blob) for kind_name, blob in pending
-        ]
+        blobs = [_blob_row(server_key, report.id, kind_name, blob) for kind_name, blob in pending]
         session.add_all(blobs)
         session.flush()
         # Files move into the store before the rows commit: a crash between

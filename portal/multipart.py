@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -55,7 +55,7 @@ class Limits:
     max_text_bytes: int = 1024 * 1024
 
 
-def read_parts(stream: BinaryIO, boundary: bytes, limits: Limits) -> Iterator[Part]:
+def read_parts(stream: IO[bytes], boundary: bytes, limits: Limits) -> Iterator[Part]:
     """Yield the parts of a multipart body in order.
 
     Raises BadRequest for a malformed body, RequestEntityTooLarge for too

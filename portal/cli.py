@@ -1,0 +1,175 @@
+"""`amanat-server`: the operator's commands. Settings come from the environment.
+
+Errors an operator can cause (a bad bundle, an unknown region, a duplicate
+key, an unsafe configuration) print one clear line and exit with status 1,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+from werkzeug.serving import WSGIRequestHandler
+
+from crypto.errors import BadBundleError
+from crypto.keys import RecipientBundle
+from portal import db
+from portal.models import Recipient
+from portal.recipients import (
+    RecipientError,
+    list_recipients,
+    parse_regions,
+    register_recipient,
+    revoke_recipient,
+)
+from portal.serverkey import load_or_create_signing_key
+from portal.settings import (
+    ConfigError,
+    Settings,
+    UnsafeConfigError,
+    ensure_data_dir,
+    ensure_secret_key,
+)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    engine = db.make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@click.group()
+def main() -> None:
+    """Run and look after an Amanat portal."""
+
+
+@main.command()
+def init() -> None:
+    """Create the data directory, secret key and signing key, then migrate."""
+    settings = _settings()
+    data_dir = ensure_data_dir(settings.data_dir)
+    # mkdir's mode only applies when it creates the directory; an existing
+    # one is tightened too.
+    data_dir.chmod(0o700)
+    if not os.environ.get("AMANAT_SECRET_KEY"):
+        ensure_secret_key(data_dir)
+    signing_key = load_or_create_signing_key(data_dir)
+    db.upgrade(settings.database_url)
+    click.echo(f"data directory: {data_dir}")
+    click.echo(f"receipt verify key (hex): {signing_key.verify_key.encode().hex()}")
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    db.upgrade(_settings().database_url)
+    click.echo("database is up to date")
+
+
+@main.group()
+def recipient() -> None:
+    """Register, list and revoke reviewers' keys."""
+
+
+@recipient.command("add")
+@click.argument(
+    "bundle_file", metavar="BUNDLE.json", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--regions", default="", help="Comma list of region codes; empty means all.")
+def recipient_add(bundle_file: Path, regions: str) -> None:
+    """Register the reviewer whose public bundle is BUNDLE.json."""
+    settings = _settings()
+    try:
+        bundle = RecipientBundle.from_json(bundle_file.read_bytes())
+        region_list = parse_regions(regions, settings.regions)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {bundle_file}: {exc.strerror}") from None
+    except (BadBundleError, RecipientError) as exc:
+        raise click.ClickException(str(exc)) from None
+    with _session(settings) as session:
+        try:
+            added = register_recipient(session, bundle, region_list)
+        except RecipientError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"added recipient {added.id}: {added.name}")
+        click.echo(f"fingerprint: {added.fingerprint}")
+        click.echo(f"regions: {_regions_text(added)}")
+        click.echo("Compare the fingerprint with the reviewer over the phone or in person.")
+
+
+@recipient.command("list")
+def recipient_list() -> None:
+    """Show every registered recipient."""
+    with _session(_settings()) as session:
+        rows = list_recipients(session)
+        if not rows:
+            click.echo("no recipients registered")
+        for row in rows:
+            state = "active" if row.active else f"revoked {row.revoked_day}"
+            click.echo(f"{row.id}\t{row.name}\t{row.fingerprint}\t{_regions_text(row)}\t{state}")
+
+
+@recipient.command("revoke")
+@click.argument("recipient_id", type=int)
+def recipient_revoke(recipient_id: int) -> None:
+    """Stop sealing new reports to recipient RECIPIENT_ID."""
+    with _session(_settings()) as session:
+        try:
+            revoked = revoke_recipient(session, recipient_id)
+        except RecipientError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"revoked recipient {revoked.id}: {revoked.name}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the development server (use gunicorn in production)."""
+    from portal import create_app
+
+    try:
+        app = create_app(_settings())
+    except UnsafeConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    app.run(host=host, port=port, request_handler=AddresslessRequestHandler)
+
+
+class AddresslessRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler without the access log and without client addresses.
+
+    Werkzeug logs every request with the client's address. A server log is
+    exactly what an adversary seizes, so the development server keeps none;
+    errors are still logged, without the address. (gunicorn writes no access
+    log unless --access-logfile is given; keep it that way.)
+    """
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        getattr(logging.getLogger("werkzeug"), type)(message, *args)
+
+
+def _regions_text(row: Recipient) -> str:
+    return row.regions or "all regions"

@@ -1,0 +1,107 @@
+"""Error pages: a title and what to do next, in the visitor's language.
+
+`error_response(code)` renders the page directly, so any code can answer
+with an error page without raising; the handlers registered here turn
+raised errors (abort(), Werkzeug, CSRF, a database outage) into the same
+pages. The pages never show a traceback, a path or an exception message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# Headers an error response must keep: Allow for 405, Retry-After for 429/503.
+_KEPT_HEADERS = ("Allow", "Retry-After")
+
+MESSAGES = {
+    400: (
+        _l("The request could not be understood"),
+        _l("Go back, check what you entered and send it again."),
+    ),
+    403: (
+        _l("Access denied"),
+        _l("You cannot open this page. Go back to the start page."),
+    ),
+    404: (
+        _l("Page not found"),
+        _l("Check the address, or go back to the start page."),
+    ),
+    405: (
+        _l("This action is not possible here"),
+        _l("Go back to the previous page and use its buttons and links."),
+    ),
+    413: (
+        _l("What you sent is too large"),
+        _l("Go back and send fewer or smaller files, a few at a time."),
+    ),
+    429: (
+        _l("Too many requests right now"),
+        _l("Wait a few minutes, then try again. What you entered was not saved."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("What you sent may not have arrived. Wait a little and try again."),
+    ),
+    503: (
+        _l("The service is temporarily unavailable"),
+        _l("Please try again in a few minutes."),
+    ),
+}
+
+CSRF_MESSAGE = (
+    _l("The form has expired"),
+    _l("For your safety, forms expire. Go back, and send it again."),
+)
+
+
+def error_response(code: int, title: str | None = None, advice: str | None = None) -> Response:
+    """Return the error page for HTTP status code, in the current language.
+
+    title and advice replace the standard texts for code. Unknown codes get
+    the texts of 500 but keep their own status.
+    """
+    standard_title, standard_advice = MESSAGES.get(code, MESSAGES[500])
+    html = render_template(
+        "portal/error.html",
+        code=code,
+        title=title or standard_title,
+        advice=advice or standard_advice,
+    )
+    return Response(html, status=code, mimetype="text/html")
+
+
+def _http_error(exc: HTTPException) -> Response:
+    response = error_response(exc.code or 500)
+    if exc.response is None:
+        for name, value in exc.get_headers():
+            if name in _KEPT_HEADERS:
+                response.headers[name] = value
+    return response
+
+
+def _csrf_error(exc: CSRFError) -> Response:
+    return error_response(400, str(CSRF_MESSAGE[0]), str(CSRF_MESSAGE[1]))
+
+
+def _database_unavailable(exc: OperationalError) -> Response:
+    # Logged without parameters: a statement's values could be report metadata.
+    log.error("database unavailable: %s", type(exc.orig).__name__)
+    response = error_response(503)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the error pages on app."""
+    for code in MESSAGES:
+        app.register_error_handler(code, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OperationalError, _database_unavailable)

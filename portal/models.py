@@ -1,0 +1,177 @@
+"""The portal's database rows: ids, keys, sizes and coarse dates, never content.
+
+The server holds only ciphertext (in the blob store) and the minimum of
+metadata needed to route and deliver it. No row holds an IP address, a user
+agent or a precise time: days are enough to sort and expire, and precise
+times would help match a report to a network log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints let migrations alter or drop them by name on every
+# database (SQLite and PostgreSQL name unnamed ones differently).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+REPORT_STATUSES = ("received", "in_review", "closed")
+BLOB_KINDS = ("answers", "file", "message", "reply")
+BLOB_AUTHORS = ("source", "reviewer")
+PUBLIC_ID_CHARS = 26
+
+
+def today() -> dt.date:
+    """The current UTC day: the only timestamp most rows keep."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC (for session expiry only)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def new_public_id() -> str:
+    """A random 26-character URL-safe id (152 bits): unguessable, not sequential."""
+    return secrets.token_urlsafe(19)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite drops the timezone on the way back; this puts it back so comparisons
+    with `utcnow()` work the same on SQLite and PostgreSQL.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs a timezone-aware datetime")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Recipient(Base):
+    """A reviewer's public keys, registered by the operator from a bundle."""
+
+    __tablename__ = "recipients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    box_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    # Comma-separated region codes; empty means every region.
+    regions: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    revoked_day: Mapped[dt.date | None] = mapped_column(Date, default=None)
+
+    @property
+    def region_list(self) -> list[str]:
+        """The regions covered, or [] for all regions."""
+        return [r for r in self.regions.split(",") if r]
+
+
+class Source(Base):
+    """A codename holder, known only by values derived from the codename."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lookup_digest: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    box_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class Report(Base):
+    """One report: its public id, whose it is and where it stands."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(
+        String(PUBLIC_ID_CHARS), primary_key=True, default=new_public_id
+    )
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    updated_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class ReportRecipient(Base):
+    """A reviewer a report is sealed to (one row per key slot)."""
+
+    __tablename__ = "report_recipients"
+
+    report_id: Mapped[str] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"), primary_key=True)
+
+
+class Blob(Base):
+    """One sealed envelope in the blob store, with its intake receipt."""
+
+    __tablename__ = "blobs"
+
+    id: Mapped[str] = mapped_column(
+        String(PUBLIC_ID_CHARS), primary_key=True, default=new_public_id
+    )
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(20))
+    # Which reviewer wrote a reply; None for the source's blobs.
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"), default=None)
+    storage_name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Files reach several GiB: a 32-bit integer is too small.
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    receipt: Mapped[bytes] = mapped_column(LargeBinary)
+    created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class SourceSession(Base):
+    """A logged-in source. The cookie holds the session id and the unwrap key."""
+
+    __tablename__ = "source_sessions"
+
+    # sha256 of the random session id: a database copy cannot replay a cookie.
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    # The source's private key, encrypted under a key that lives only in the cookie.
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,141 @@
+"""Fixtures shared by the whole suite.
+
+Database-touching tests run on SQLite always, and on PostgreSQL too when
+AMANAT_TEST_POSTGRES_URL names a server (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test). Each test gets a freshly
+migrated schema, dropped again at the end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
+
+from crypto.keys import ReviewerKey
+from portal import create_app, db
+from portal.recipients import register_recipient
+from portal.settings import Settings
+
+POSTGRES_ENV = "AMANAT_TEST_POSTGRES_URL"
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def drop_everything(database_url: str) -> None:
+    """Drop every table in the database, alembic_version included."""
+    engine = db.make_engine(database_url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file, or the PostgreSQL test database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'amanat.db'}"
+        return
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    drop_everything(url)  # a crashed earlier run may have left tables behind
+    yield url
+    drop_everything(url)
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """The URL of a database migrated to the latest schema."""
+    db.upgrade(empty_database_url)
+    return empty_database_url
+
+
+@pytest.fixture
+def environ(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """The AMANAT_* environment of a development portal in a temp directory."""
+    return {
+        "AMANAT_DATA_DIR": str(tmp_path / "data"),
+        "AMANAT_DATABASE_URL": database_url,
+        # Codename derivation at libsodium's minimum cost keeps tests fast.
+        "AMANAT_KDF_COST": "minimal",
+    }
+
+
+@pytest.fixture
+def settings(environ: dict[str, str]) -> Settings:
+    """Development settings: temp data dir, minimal KDF cost, the parametrised database."""
+    return Settings.from_env(environ)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The portal app, in testing mode, over the migrated database."""
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    yield app
+    # Close pooled connections, or PostgreSQL cannot drop the tables.
+    db.get_engine(app).dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(environ: dict[str, str]) -> CliRunner:
+    """A click runner whose environment is this test's portal (invoke portal.cli.main)."""
+    unset: dict[str, str | None] = {
+        name: None for name in os.environ if name.startswith("AMANAT_") and name not in environ
+    }
+    return CliRunner(env={**unset, **environ})
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Session]:
+    """The request-style session of an app context held open for the test."""
+    with app.app_context():
+        yield db.get_session()
+
+
+@pytest.fixture
+def add_recipient(app: Flask) -> Callable[..., ReviewerKey]:
+    """A function that makes a reviewer key and registers it: add(name, regions)."""
+
+    def add(name: str = "Test reviewer", regions: Iterable[str] = ()) -> ReviewerKey:
+        key = ReviewerKey.generate(name)
+        with app.app_context():
+            session = db.get_session()
+            register_recipient(session, key.bundle(), list(regions))
+            session.commit()
+        return key
+
+    return add
+
+
+@pytest.fixture
+def recipient_key(add_recipient: Callable[..., ReviewerKey]) -> ReviewerKey:
+    """A reviewer key registered as an active recipient for all regions."""
+    return add_recipient()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once, plainly, why the PostgreSQL half of the suite did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    postgres = [r for r in skipped if POSTGRES_ENV in str(getattr(r, "longrepr", ""))]
+    if postgres:
+        terminalreporter.write_line(
+            f"{len(postgres)} PostgreSQL tests skipped: {POSTGRES_ENV} is not set "
+            "(.ci/run sets it when PostgreSQL answers on 127.0.0.1:5432)."
+        )

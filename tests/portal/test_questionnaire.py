@@ -465,6 +465,12 @@ class _FormParser(HTMLParser):
         self.ids: list[str] = []
         self.described_by: list[str] = []
         self.starts: list[tuple[str, dict[str, str | None]]] = []
+        self.open_labels = 0
+        self.wrapped_controls = 0
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.open_labels -= 1
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -472,7 +478,12 @@ class _FormParser(HTMLParser):
         if attributes.get("id"):
             self.ids.append(str(attributes["id"]))
         if tag in ("input", "select", "textarea"):
-            self.control_ids.append(str(attributes.get("id")))
+            if self.open_labels:  # labelled by the <label> around it
+                self.wrapped_controls += 1
+            else:
+                self.control_ids.append(str(attributes.get("id")))
+        if tag == "label":
+            self.open_labels += 1
         if tag == "label" and attributes.get("for"):
             self.label_fors.add(str(attributes["for"]))
         if attributes.get("aria-describedby"):
@@ -510,6 +521,7 @@ def test_form_has_no_script_and_no_inline_style(macros: Any, q: Questionnaire, l
 def test_every_control_has_a_label(macros: Any, q: Questionnaire) -> None:
     parser = parse(render(macros, q, "ru"))
     assert parser.control_ids
+    assert parser.wrapped_controls > 50
     assert "None" not in parser.control_ids
     assert set(parser.control_ids) <= parser.label_fors
     assert len(parser.ids) == len(set(parser.ids)), "duplicate ids"

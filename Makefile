@@ -27,7 +27,7 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 run: $(STAMP)
-	$(BIN)/python -m portal.demo
+	$(BIN)/python demo.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

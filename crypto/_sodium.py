@@ -72,18 +72,42 @@ class StreamPuller:
     def __init__(self, key: bytes, header: bytes) -> None:
         self._state = b.crypto_secretstream_xchacha20poly1305_state()
         b.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, key)
+        self._out = ffi.new("unsigned char[]", 0)
+        self._out_size = 0
+        self._tag = ffi.new("unsigned char *")
 
     def pull(self, ciphertext: bytes, aad: bytes) -> tuple[bytes, bool]:
         """Return (plaintext, is_final); raise AuthenticationFailed on any forgery."""
-        try:
-            message, tag = b.crypto_secretstream_xchacha20poly1305_pull(
-                self._state, ciphertext, aad
-            )
-        except _NaclCryptoError as exc:
-            raise AuthenticationFailed from exc
+        view, final = self.pull_view(ciphertext, aad)
+        return bytes(view), final
+
+    def pull_view(self, ciphertext: bytes, aad: bytes) -> tuple[memoryview, bool]:
+        """Like pull, but the plaintext view lives only until the next call.
+
+        Saves PyNaCl's extra copy of every frame (about a tenth of the time).
+        """
+        size = len(ciphertext) - STREAM_ABYTES
+        if size < 0:
+            raise AuthenticationFailed("ciphertext shorter than its tag")
+        if size > self._out_size:
+            self._out = ffi.new("unsigned char[]", size)
+            self._out_size = size
+        rc = lib.crypto_secretstream_xchacha20poly1305_pull(
+            self._state.statebuf,
+            self._out,
+            ffi.NULL,
+            self._tag,
+            ciphertext,
+            len(ciphertext),
+            aad,
+            len(aad),
+        )
+        if rc != 0:
+            raise AuthenticationFailed("secretstream frame does not verify")
+        tag = int(self._tag[0])
         if tag not in (TAG_MESSAGE, TAG_FINAL):
             raise AuthenticationFailed("unexpected secretstream tag")
-        return bytes(message), tag == TAG_FINAL
+        return memoryview(ffi.buffer(self._out, size)), tag == TAG_FINAL
 
 
 def aead_encrypt(message: bytes, aad: bytes, nonce: bytes, key: bytes) -> bytes:

@@ -249,7 +249,7 @@ class Opener:
             if not frame_ct:
                 raise TruncatedError("the envelope ends before its final frame")
             try:
-                frame, final = self._puller.pull(frame_ct, self._aad)
+                frame, final = self._puller.pull_view(frame_ct, self._aad)
             except _sodium.AuthenticationFailed as exc:
                 raise TamperedError("the envelope is damaged, truncated or altered") from exc
             if final:
@@ -263,13 +263,13 @@ class Opener:
                     raise MalformedError("a frame claims more content than it holds")
                 short_data_seen = used < CHUNK
                 if used:
-                    yield frame[FRAME_HEAD.size : FRAME_HEAD.size + used]
+                    yield bytes(frame[FRAME_HEAD.size : FRAME_HEAD.size + used])
             elif frame_kind == _FRAME_PAD:
                 padding_started = True
             else:
                 raise MalformedError("frames are out of order")
 
-    def _finish(self, frame: bytes, short_data_seen: bool) -> Iterator[bytes]:
+    def _finish(self, frame: memoryview, short_data_seen: bool) -> Iterator[bytes]:
         if len(frame) < END_HEAD.size:
             raise MalformedError("the final frame is too short")
         frame_kind, tail_len, trailer_len = END_HEAD.unpack_from(frame)
@@ -280,9 +280,9 @@ class Opener:
         if self._src.read(1):
             raise TrailingDataError("data follows the final frame")
         start = END_HEAD.size
-        self.trailer = frame[start + tail_len : start + tail_len + trailer_len]
+        self.trailer = bytes(frame[start + tail_len : start + tail_len + trailer_len])
         if tail_len:
-            yield frame[start : start + tail_len]
+            yield bytes(frame[start : start + tail_len])
 
 
 def _unseal_key(slots: bytes, count: int, private_key: PrivateKey) -> bytes:

@@ -8,6 +8,7 @@ store, so a name from the database or a request can never reach elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from crypto.envelope import HashingWriter
+from portal.writer import BackgroundWriter
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
@@ -34,7 +35,7 @@ class PendingBlob:
     name: str
     path: Path
     file: BinaryIO
-    writer: HashingWriter
+    writer: BackgroundWriter
 
     @property
     def size(self) -> int:
@@ -71,10 +72,14 @@ class BlobStore:
         path = self._inside(self.incoming, name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         file = os.fdopen(fd, "wb")
-        return PendingBlob(name=name, path=path, file=file, writer=HashingWriter(file))
+        return PendingBlob(name=name, path=path, file=file, writer=BackgroundWriter(file))
 
     def finish(self, blob: PendingBlob) -> None:
-        """Flush and fsync a pending blob; it stays under incoming/ until committed."""
+        """Flush and fsync a pending blob; it stays under incoming/ until committed.
+
+        Raises the error a write met (a full disk, say).
+        """
+        blob.writer.close()
         blob.file.flush()
         os.fsync(blob.file.fileno())
         blob.file.close()
@@ -86,6 +91,9 @@ class BlobStore:
 
     def discard(self, blob: PendingBlob) -> None:
         """Close and delete a pending blob; safe to call more than once."""
+        # The blob is being thrown away: a write error no longer matters.
+        with contextlib.suppress(Exception):
+            blob.writer.close()
         if not blob.file.closed:
             blob.file.close()
         blob.path.unlink(missing_ok=True)

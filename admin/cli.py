@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
 import sys
+import textwrap
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
+from admin.client import ApiClient, ClientError
+from admin.sync import SyncError, check_blob, sync
+from admin.vault import Entry, FileEntry, Vault, VaultError, VaultReport
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, NAMED
 from crypto.keys import ReviewerKey, read_keyfile, write_keyfile
+from crypto.manifest import Manifest
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def ask_new_passphrase() -> str:
@@ -48,7 +64,11 @@ def open_keyfile(keyfile: Path) -> ReviewerKey:
 
 @click.group()
 def main() -> None:
-    """Amanat reviewer tools: keys, sync, reading and answering reports."""
+    """Amanat reviewer tools: keys, sync, reading and answering reports.
+
+    Report and file ids may start with "-": put "--" before them
+    (amanat-admin show --keyfile me.key -- -Xy...).
+    """
 
 
 @main.command()
@@ -98,5 +118,335 @@ def whoami(keyfile: Path) -> None:
     click.echo(f"{key.name}\nFingerprint: {key.bundle().fingerprint}")
 
 
+# -- reports: sync, list, show, export, reply, status ---------------------------
+
+DEFAULT_VAULT = Path("~/.local/share/amanat/vault").expanduser()
+STATUSES = ("received", "in_review", "closed")
+MAX_REPLY_BYTES = 512 * 1024
+
+vault_option = click.option(
+    "--vault",
+    "vault_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="AMANAT_VAULT",
+    default=DEFAULT_VAULT,
+    show_default=True,
+    help="Your local vault (or AMANAT_VAULT).",
+)
+keyfile_option = click.option(
+    "--keyfile", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
+server_option = click.option(
+    "--server", help="The portal's URL (remembered in the vault after the first sync)."
+)
+proxy_option = click.option(
+    "--proxy", help="A proxy for every request, e.g. socks5h://127.0.0.1:9050 for Tor."
+)
+
+
+def plain_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the vault's, the client's and sync's errors into one line and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (VaultError, ClientError, SyncError) as exc:
+            raise click.ClickException(_sentence(str(exc))) from exc
+        except KeyError as exc:
+            raise click.ClickException(f"The vault holds no report or file {exc}.") from exc
+
+    return wrapper
+
+
+def _sentence(text: str) -> str:
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith(".") else text + "."
+
+
+def open_vault(vault_dir: Path, keyfile: Path) -> Vault:
+    """Open the key file (asking for the passphrase), then the vault sealed to it."""
+    key = open_keyfile(keyfile)
+    return Vault.open(vault_dir, key)
+
+
+def make_client(vault: Vault, server: str | None, proxy: str | None) -> ApiClient:
+    """A client for --server (or the remembered server), through --proxy if given."""
+    url = server or vault.server_url
+    if not url:
+        raise click.UsageError("Give --server URL: this vault has not synced with a server yet.")
+    proxy = proxy or vault.proxy
+    host = urlsplit(url).hostname or ""
+    if host.endswith(".onion") and not proxy:
+        raise click.UsageError("An .onion server needs --proxy socks5h://127.0.0.1:9050 (Tor).")
+    if proxy and proxy.startswith("socks5://"):
+        click.echo("Warning: socks5:// resolves names outside the proxy; use socks5h://.", err=True)
+    if proxy:
+        vault.proxy = proxy
+    return ApiClient(url, vault.key, proxy=proxy)
+
+
+@main.command("sync")
+@keyfile_option
+@server_option
+@proxy_option
+@vault_option
+@plain_errors
+def sync_command(keyfile: Path, server: str | None, proxy: str | None, vault_dir: Path) -> None:
+    """Fetch new reports and replies from the server into your vault (still encrypted)."""
+    vault = open_vault(vault_dir, keyfile)
+    with make_client(vault, server, proxy) as client:
+        result = sync(vault, client)
+    click.echo(
+        f"Fetched {len(result.fetched)} blob(s) for {len(set(result.reports))} report(s); "
+        f"{len(result.skipped)} already in the vault."
+    )
+    for refusal in result.refused:
+        click.echo(f"Refused {refusal}.", err=True)
+    if result.refused:
+        raise click.ClickException(
+            f"{len(result.refused)} blob(s) were refused and are not in the vault."
+        )
+
+
+@main.command("list")
+@keyfile_option
+@vault_option
+@plain_errors
+def list_command(keyfile: Path, vault_dir: Path) -> None:
+    """List the reports in your vault, unread first."""
+    vault = open_vault(vault_dir, keyfile)
+    reports = vault.reports()
+    if not reports:
+        click.echo("The vault holds no reports yet. Run `amanat-admin sync`.")
+    for report in reports:
+        counts = Counter(b["kind"] for b in report.blobs)
+        mark = " " if report.read else "*"
+        click.echo(
+            f"{mark} {report.id}  {report.status:<9}  created {report.created_day}  "
+            f"updated {report.updated_day}  files {counts['file']}  "
+            f"messages {counts['message']}  replies {counts['reply']}"
+        )
+
+
+@main.command("show")
+@click.argument("report_id")
+@keyfile_option
+@vault_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@plain_errors
+def show_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) -> None:
+    """Decrypt a report in memory and show it: answers, narrative, files, conversation."""
+    vault = open_vault(vault_dir, keyfile)
+    report = vault.report(report_id)
+    answers = vault.answers(report_id)
+    files = [(f, _manifest_or_problem(vault, f)) for f in vault.files(report_id)]
+    conversation = vault.conversation(report_id)
+    vault.mark_read(report_id)
+    if as_json:
+        click.echo(
+            json.dumps(
+                _report_json(report, answers, files, conversation), indent=2, ensure_ascii=False
+            )
+        )
+        return
+    click.echo(f"Report {report.id}")
+    click.echo(
+        f"Status: {report.status}  created {report.created_day}  updated {report.updated_day}"
+    )
+    narrative = answers.pop("narrative", "")
+    click.echo("\nAnswers:")
+    for code, value in sorted(answers.items()):
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        click.echo(f"  {code}: {shown}")
+    click.echo("\nNarrative:")
+    click.echo(textwrap.indent(str(narrative), "  "))
+    click.echo("\nFiles:")
+    if not files:
+        click.echo("  (none)")
+    for entry, found in files:
+        click.echo(f"  {entry.blob_id}  {entry.size} bytes encrypted  sha256 {entry.sha256}")
+        if isinstance(found, Manifest):
+            click.echo(
+                f"    {found.filename} ({found.content_type}), {found.size} bytes, "
+                f"sha256 {found.sha256}"
+            )
+        else:
+            click.echo(f"    {found}")
+    click.echo("\nConversation:")
+    if not conversation:
+        click.echo("  (none)")
+    for item in conversation:
+        click.echo(f"  {item.day}  {_who(item)}:")
+        if item.problem:
+            click.echo(f"    [{item.problem}]")
+        if item.text is not None:
+            click.echo(textwrap.indent(item.text, "    "))
+
+
+def _manifest_or_problem(vault: Vault, entry: FileEntry) -> Manifest | str:
+    if entry.manifest is not None:
+        return entry.manifest
+    if not entry.present:
+        return "not in the vault yet (run sync)"
+    try:
+        return vault.manifest(entry.blob_id)
+    except VaultError as exc:
+        return f"DAMAGED: {exc}"
+
+
+def _who(item: Entry) -> str:
+    if item.author == "source":
+        return "source"
+    name = item.author_name or "reviewer"
+    return name if item.verified else f"UNVERIFIED reply claiming to be from {name}"
+
+
+def _report_json(
+    report: VaultReport,
+    answers: dict[str, Any],
+    files: list[tuple[FileEntry, Manifest | str]],
+    conversation: list[Entry],
+) -> dict[str, Any]:
+    return {
+        "id": report.id,
+        "status": report.status,
+        "created_day": report.created_day,
+        "updated_day": report.updated_day,
+        "answers": answers,
+        "files": [
+            {
+                "blob_id": f.blob_id,
+                "size": f.size,
+                "sha256": f.sha256,
+                "day": f.day,
+                "manifest": asdict(m) if isinstance(m, Manifest) else None,
+                "problem": m if isinstance(m, str) else None,
+            }
+            for f, m in files
+        ],
+        "conversation": [asdict(e) for e in conversation],
+    }
+
+
+@main.command("export")
+@click.argument("report_id")
+@click.argument("blob_id")
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@keyfile_option
+@vault_option
+@plain_errors
+def export_command(report_id: str, blob_id: str, out: Path, keyfile: Path, vault_dir: Path) -> None:
+    """Decrypt one file of a report to --out (it appears only if the whole file verifies)."""
+    if out.exists():
+        raise click.ClickException(f"{out} already exists; it was not changed.")
+    vault = open_vault(vault_dir, keyfile)
+    if blob_id not in {f.blob_id for f in vault.files(report_id)}:
+        raise click.ClickException(f"Report {report_id} has no file {blob_id}.")
+    manifest = vault.export_file(blob_id, out)
+    click.echo(
+        f"Wrote {out}: {manifest.filename} ({manifest.content_type}), {manifest.size} bytes, "
+        f"sha256 {manifest.sha256}; it matches what the source's browser sealed."
+    )
+
+
+@main.command("reply")
+@click.argument("report_id")
+@keyfile_option
+@server_option
+@proxy_option
+@vault_option
+@plain_errors
+def reply_command(
+    report_id: str, keyfile: Path, server: str | None, proxy: str | None, vault_dir: Path
+) -> None:
+    """Send the source a reply (from standard input, or written in $EDITOR)."""
+    vault = open_vault(vault_dir, keyfile)
+    vault.report(report_id)
+    # Scripts pipe the text in; a person at a terminal gets their editor.
+    text = sys.stdin.read() if not sys.stdin.isatty() else click.edit("\n") or ""
+    text = text.strip()
+    if not text:
+        raise click.ClickException("The reply is empty; nothing was sent.")
+    if len(text.encode("utf-8")) > MAX_REPLY_BYTES:
+        raise click.ClickException("The reply is too long; nothing was sent.")
+    envelope, signature = vault.seal_reply(report_id, text)
+    with make_client(vault, server, proxy) as client:
+        stored = client.post_reply(report_id, envelope, signature)
+    _keep_own_reply(vault, report_id, stored, envelope)
+    click.echo(f"Reply sent to report {report_id}. The source sees it at their next login.")
+
+
+def _keep_own_reply(vault: Vault, report_id: str, stored: Any, envelope: bytes) -> None:
+    """Put the reply just sent into the vault, if the server's answer describes it."""
+    try:
+        blob = check_blob(stored)
+        ok = blob["sha256"] == hashlib.sha256(envelope).hexdigest()
+    except (ValueError, KeyError, TypeError, VaultError):
+        ok = False
+    if ok:
+        vault.add_blob_listing(report_id, blob)
+        vault.store_blob(blob["id"], envelope)
+        vault.save()
+    else:
+        click.echo("Warning: the server's answer does not describe this reply.", err=True)
+
+
+@main.command("status")
+@click.argument("report_id")
+@click.argument("value", type=click.Choice(STATUSES))
+@keyfile_option
+@server_option
+@proxy_option
+@vault_option
+@plain_errors
+def status_command(
+    report_id: str,
+    value: str,
+    keyfile: Path,
+    server: str | None,
+    proxy: str | None,
+    vault_dir: Path,
+) -> None:
+    """Set a report's status; the source sees it at their next login."""
+    vault = open_vault(vault_dir, keyfile)
+    vault.report(report_id)
+    with make_client(vault, server, proxy) as client:
+        answer = client.set_status(report_id, value)
+    vault.set_status(report_id, str(answer.get("status", value)))
+    vault.save()
+    click.echo(f"Report {report_id} is now {value}.")
+
+
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@main.command("console")
+@keyfile_option
+@server_option
+@vault_option
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Only 127.0.0.1 (this machine)."
+)
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--idle-minutes",
+    default=15,
+    show_default=True,
+    type=click.IntRange(1, 24 * 60),
+    help="Forget the key after this long without use.",
+)
+def console_command(
+    keyfile: Path, server: str | None, vault_dir: Path, host: str, port: int, idle_minutes: int
+) -> None:
+    """Start the reviewer console in your browser at http://127.0.0.1:PORT/ (unlock it there)."""
+    from admin.console import UnsafeHostError, check_loopback, create_console, serve
+
+    try:
+        host = check_loopback(host)
+    except UnsafeHostError as exc:
+        raise click.UsageError(_sentence(str(exc))) from exc
+    app = create_console(keyfile, vault_dir, server, idle_minutes)
+    click.echo(f"Reviewer console on http://{host}:{port}/ (Ctrl-C stops it).")
+    serve(app, host, port)

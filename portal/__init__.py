@@ -14,6 +14,7 @@ from flask_wtf import CSRFProtect
 
 import templates
 from portal import (
+    api,
     db,
     errors,
     headers,
@@ -66,4 +67,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     source_views.init_app(app)
     limits.init_app(app, settings)
     app.register_blueprint(views.bp)
+    # The reviewers' sync API: signed requests, JSON errors, no CSRF tokens.
+    api.init_app(app)
     return app

@@ -5,7 +5,9 @@ each file goes straight through a FileSealer into a pending blob, so no
 plaintext byte of an upload reaches the disk. The CSRF token must be the
 first field, so nothing is written for a forged request. `store_report` and
 `store_followup` then seal the answers, sign a receipt for every blob and
-commit. Whatever goes wrong before the commit, no blob and no row remain.
+commit; `store_reply` keeps a reviewer's reply, sealed on their machine,
+with a receipt the same way. Whatever goes wrong before the commit, no blob
+and no row remain.
 """
 
 from __future__ import annotations
@@ -178,7 +180,7 @@ def _commit_blobs(
         if text is not None:
             kind_name, kind, content = text
             pending.insert(0, (kind_name, _seal_text(store, submission.recipients, kind, content)))
-        blobs = [_blob_row(server_key, report.id, kind_name, blob) for kind_name, blob in pending]
+        blobs = [blob_row(server_key, report.id, kind_name, blob) for kind_name, blob in pending]
         session.add_all(blobs)
         session.flush()
         # Files move into the store before the rows commit: a crash between
@@ -215,7 +217,22 @@ def _seal_text(
     return blob
 
 
-def _blob_row(server_key: SigningKey, report_id: str, kind: str, blob: PendingBlob) -> Blob:
+def blob_row(
+    server_key: SigningKey,
+    report_id: str,
+    kind: str,
+    blob: PendingBlob,
+    *,
+    author: str = "source",
+    recipient_id: int | None = None,
+    signature: bytes | None = None,
+) -> Blob:
+    """The row for a finished pending blob, with the server's signed receipt.
+
+    author is "source", or "reviewer" for a reply, which also names the
+    reviewer (recipient_id) and carries their signature. The caller adds and
+    commits the row.
+    """
     blob_id = new_public_id()
     day = today()
     receipt = Receipt(
@@ -230,13 +247,58 @@ def _blob_row(server_key: SigningKey, report_id: str, kind: str, blob: PendingBl
         id=blob_id,
         report_id=report_id,
         kind=kind,
-        author="source",
+        author=author,
+        recipient_id=recipient_id,
         storage_name=blob.name,
         size=blob.size,
         sha256=blob.sha256(),
         receipt=sign_receipt(server_key, receipt),
+        signature=signature,
         created_day=day,
     )
+
+
+def store_reply(
+    session: Session,
+    store: BlobStore,
+    server_key: SigningKey,
+    report: Report,
+    author: Recipient,
+    envelope: bytes,
+    signature: bytes,
+) -> Blob:
+    """Store a reviewer's sealed reply with its receipt and signature, and commit.
+
+    The caller has checked the envelope's kind and the signature. On any
+    failure nothing is left: no row, no blob file.
+    """
+    pending = store.create()
+    committed = False
+    try:
+        pending.writer.write(envelope)
+        store.finish(pending)
+        row = blob_row(
+            server_key,
+            report.id,
+            "reply",
+            pending,
+            author="reviewer",
+            recipient_id=author.id,
+            signature=signature,
+        )
+        session.add(row)
+        report.updated_day = today()
+        session.flush()
+        store.commit(pending)
+        committed = True
+        session.commit()
+    except BaseException:
+        session.rollback()
+        store.discard(pending)
+        if committed:
+            store.delete(pending.name)
+        raise
+    return row
 
 
 def choose_for(session: Session) -> Callable[[str | None], list[Recipient]]:

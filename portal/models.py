@@ -8,6 +8,7 @@ times would help match a report to a network log.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import secrets
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -52,8 +54,12 @@ def utcnow() -> dt.datetime:
 
 
 def new_public_id() -> str:
-    """A random 26-character URL-safe id (152 bits): unguessable, not sequential."""
-    return secrets.token_urlsafe(19)
+    """A random 26-character id (128 bits): unguessable, not sequential.
+
+    Lowercase base32, so an id never starts with "-" (a command line would
+    take it for an option) and reads the same in any font.
+    """
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -161,6 +167,8 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     receipt: Mapped[bytes] = mapped_column(LargeBinary)
+    # The reviewer's signature over a reply (crypto.replies); None for the source's blobs.
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
@@ -174,4 +182,23 @@ class SourceSession(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     # The source's private key, encrypted under a key that lives only in the cookie.
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ApiNonce(Base):
+    """A nonce a reviewer's signed API request used, kept to refuse a replay.
+
+    A request's timestamp must be within 300 s of the server's clock, so a
+    nonce can be forgotten 10 minutes after it was seen: by then a replay is
+    refused as stale anyway.
+    """
+
+    __tablename__ = "api_nonces"
+    __table_args__ = (UniqueConstraint("verify_key", "nonce"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    nonce: Mapped[str] = mapped_column(String(32))
+    # When the row may be purged (seen + 10 minutes): a precise time, kept
+    # only as long as it is needed, like a source session's expiry.
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,0 +1,247 @@
+"""The reviewer's HTTP client for the server's sync API (docs/API.md).
+
+Every request is signed with the reviewer's Ed25519 key over its method, its
+path and query exactly as sent, a timestamp, a nonce and the body's hash.
+Environment proxy settings are ignored on purpose: the only proxy used is
+the one the reviewer names (Tor's, for an onion service), so a stray
+HTTP_PROXY cannot route a request around Tor.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from crypto.keys import ReviewerKey
+from crypto.requests_auth import sign_request
+
+DOWNLOAD_CHUNK = 64 * 1024
+REPLY_SIGNATURE_HEADER = "Amanat-Reply-Signature"
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+
+
+class ClientError(Exception):
+    """A request to the server did not succeed; the message is meant for the reviewer."""
+
+
+class ConnectionFailed(ClientError):
+    """The server could not be reached, or the connection broke."""
+
+
+class ApiError(ClientError):
+    """The server answered with an error (docs/API.md: status, code, message)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"the server answered {status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class _SignedAuth(AuthBase):
+    """Sign each prepared request just before it is sent."""
+
+    def __init__(self, key: ReviewerKey) -> None:
+        self._key = key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = urlsplit(request.url or "")
+        path = url.path + (f"?{url.query}" if url.query else "")
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if not isinstance(body, bytes):
+            raise TypeError("only in-memory bodies can be signed")
+        method = request.method or "GET"
+        request.headers.update(sign_request(self._key.signing, method, path, body))
+        return request
+
+
+class ApiClient:
+    """Talk to one Amanat server as one reviewer."""
+
+    def __init__(
+        self,
+        server_url: str,
+        key: ReviewerKey,
+        proxy: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        scheme = urlsplit(server_url).scheme
+        if scheme not in ("http", "https"):
+            raise ClientError(f"the server URL must start with http:// or https://: {server_url}")
+        self.server_url = server_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.auth = _SignedAuth(key)
+        if proxy:
+            self.session.proxies = {"http": proxy, "https": proxy}
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------
+
+    def _url(self, path: str, query: dict[str, str] | None = None) -> str:
+        url = f"{self.server_url}/api/v1/{path}"
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        ok: tuple[int, ...] = (200,),
+    ) -> requests.Response:
+        try:
+            response = self.session.request(
+                method,
+                self._url(path, query),
+                data=body,
+                headers=headers,
+                stream=stream,
+                timeout=self.timeout,
+                allow_redirects=False,  # a redirect would change the signed path
+            )
+        except requests.RequestException as exc:
+            raise ConnectionFailed(
+                f"cannot reach the server at {self.server_url}: {_reason(exc)}"
+            ) from exc
+        if response.status_code not in ok:
+            error = _api_error(response)
+            response.close()
+            raise error
+        return response
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ClientError("the server's answer is not JSON") from exc
+        if not isinstance(data, dict):
+            raise ClientError("the server's answer is not a JSON object")
+        return data
+
+    # -- the API -------------------------------------------------------------
+
+    def server_info(self) -> dict[str, Any]:
+        """GET /api/v1/server: version, receipt_key, regions."""
+        return self._json(self._send("GET", "server"))
+
+    def list_reports(self, after: str | None = None) -> dict[str, Any]:
+        """GET /api/v1/reports[?after=DAY]: {"cursor": ..., "reports": [...]}."""
+        query = {"after": after} if after else None
+        return self._json(self._send("GET", "reports", query=query))
+
+    def download_blob(
+        self, blob_id: str, dest_partial: Path, *, max_bytes: int | None = None
+    ) -> int:
+        """Download a blob's ciphertext into dest_partial and return its size there.
+
+        If dest_partial already holds the start of the blob, only the rest is
+        asked for (Range); a server that answers 200 instead gets the whole
+        blob written afresh. Raises ClientError if the server sends more than
+        max_bytes in all; the partial file is then left for the caller to delete.
+        """
+        dest_partial = Path(dest_partial)
+        have = dest_partial.stat().st_size if dest_partial.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else None
+        response = self._send(
+            "GET", f"blobs/{blob_id}", headers=headers, stream=True, ok=(200, 206, 416)
+        )
+        with response:
+            if response.status_code == 416:
+                # What we hold is not a prefix the server can continue: start over.
+                dest_partial.unlink(missing_ok=True)
+                return self.download_blob(blob_id, dest_partial, max_bytes=max_bytes)
+            mode = "ab"
+            if response.status_code == 206:
+                if _range_start(response) != have:
+                    raise ClientError(f"the server resumed blob {blob_id} at the wrong place")
+            else:
+                have, mode = 0, "wb"
+            fd = os.open(dest_partial, os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, mode) as out:
+                try:
+                    for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                        have += len(chunk)
+                        if max_bytes is not None and have > max_bytes:
+                            raise ClientError(f"the server sent more of blob {blob_id} than listed")
+                        out.write(chunk)
+                except requests.RequestException as exc:
+                    raise ConnectionFailed(
+                        f"the download of blob {blob_id} broke off: {_reason(exc)}"
+                    ) from exc
+                out.flush()
+                os.fsync(out.fileno())
+        return have
+
+    def post_reply(self, report_id: str, envelope: bytes, signature: bytes) -> dict[str, Any]:
+        """POST a sealed reply; return the stored blob as the listing shows it."""
+        headers = {
+            "Content-Type": "application/octet-stream",
+            REPLY_SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
+        }
+        response = self._send(
+            "POST", f"reports/{report_id}/replies", body=envelope, headers=headers, ok=(200, 201)
+        )
+        return self._json(response)
+
+    def set_status(self, report_id: str, status: str) -> dict[str, Any]:
+        """PUT the report's status; return {"id": ..., "status": ...}."""
+        body = json.dumps({"status": status}).encode("utf-8")
+        response = self._send(
+            "PUT",
+            f"reports/{report_id}/status",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        return self._json(response)
+
+    def delete_report(self, report_id: str) -> None:
+        """DELETE the report from the server (the vault keeps its copy)."""
+        self._send("DELETE", f"reports/{report_id}", ok=(200, 204)).close()
+
+
+def _range_start(response: requests.Response) -> int | None:
+    match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+    return int(match.group(1)) if match else None
+
+
+def _api_error(response: requests.Response) -> ApiError:
+    code, message = f"http_{response.status_code}", response.reason or "error"
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        pass
+    return ApiError(response.status_code, code, message)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.InvalidSchema) and "SOCKS" in str(exc):
+        return "SOCKS support is missing (pip install PySocks)"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__

@@ -1,0 +1,254 @@
+"""Pull new ciphertext from the server into the vault, trusting nothing it says unchecked.
+
+The server's receipt key is pinned at the first sync. Every blob is
+downloaded into partial/ (resuming an interrupted download), and moves into
+the vault only when its size and SHA-256 are what the server's receipt
+signed at intake. A blob that fails is named and left out; the rest of the
+sync goes on.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import VerifyKey
+
+from admin.client import ApiClient, ClientError, ConnectionFailed
+from admin.vault import Vault, VaultError, check_id
+from crypto.errors import BadSignatureError
+from crypto.receipts import Receipt, verify_receipt
+
+BLOB_KINDS = ("answers", "file", "message", "reply")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class SyncError(Exception):
+    """The sync stopped; the message is meant for the reviewer."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A blob (or a report's listing) the vault would not take, and why."""
+
+    blob_id: str | None
+    report_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        if self.blob_id:
+            return f"blob {self.blob_id} of report {self.report_id}: {self.reason}"
+        return f"report {self.report_id}: {self.reason}"
+
+
+@dataclass
+class SyncResult:
+    """What one sync did: blob ids fetched and skipped (already held), and refusals."""
+
+    fetched: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+
+
+def sync(vault: Vault, client: ApiClient) -> SyncResult:
+    """Bring the vault up to date with the server.
+
+    Raises SyncError if the server's receipt key is not the pinned one, or
+    if the server cannot be reached (progress so far is kept; run it again).
+    """
+    result = SyncResult()
+    try:
+        info = client.server_info()
+        receipt_key = _pin_receipt_key(vault, info.get("receipt_key"))
+        vault.server_url = client.server_url
+        listing = client.list_reports(after=vault.cursor)
+        reports = listing.get("reports")
+        if not isinstance(reports, list):
+            raise SyncError("the server's report listing is malformed")
+        for raw in reports:
+            _sync_report(vault, client, receipt_key, raw, result)
+            vault.save()
+        cursor = listing.get("cursor")
+        # A refused blob is listed again only while the cursor stays put.
+        if not result.refused and isinstance(cursor, str) and _DAY.fullmatch(cursor):
+            vault.cursor = cursor
+    except ConnectionFailed as exc:
+        raise SyncError(f"{exc}; what was fetched is kept, run sync again to continue") from exc
+    except ClientError as exc:
+        raise SyncError(str(exc)) from exc
+    finally:
+        vault.save()
+    return result
+
+
+def _pin_receipt_key(vault: Vault, offered: Any) -> VerifyKey:
+    try:
+        if not isinstance(offered, str) or len(base64.b64decode(offered, validate=True)) != 32:
+            raise ValueError
+    except (ValueError, binascii.Error) as exc:
+        raise SyncError("the server did not send a valid receipt key") from exc
+    if vault.receipt_key is None:
+        vault.receipt_key = offered
+    elif vault.receipt_key != offered:
+        raise SyncError(
+            "The server's receipt key has changed since the first sync "
+            f"(pinned {vault.receipt_key}, now {offered}). Nothing was downloaded. "
+            "Ask the operator and compare with the output of `amanat-server init`."
+        )
+    return VerifyKey(base64.b64decode(offered))
+
+
+def _sync_report(
+    vault: Vault, client: ApiClient, receipt_key: VerifyKey, raw: Any, result: SyncResult
+) -> None:
+    report_id = raw.get("id") if isinstance(raw, dict) else None
+    try:
+        report = check_listing(raw)
+    except (VaultError, ValueError, KeyError, TypeError) as exc:
+        result.refused.append(Refusal(None, str(report_id)[:64], f"malformed listing ({exc})"))
+        return
+    vault.merge_report(report)
+    result.reports.append(report["id"])
+    for blob in report["blobs"]:
+        if vault.has_blob(blob["id"]):
+            result.skipped.append(blob["id"])
+            continue
+        reason = fetch_blob(vault, client, receipt_key, report["id"], blob)
+        if reason is None:
+            result.fetched.append(blob["id"])
+        else:
+            result.refused.append(Refusal(blob["id"], report["id"], reason))
+
+
+def fetch_blob(
+    vault: Vault, client: ApiClient, receipt_key: VerifyKey, report_id: str, blob: dict[str, Any]
+) -> str | None:
+    """Download one blob into the vault. Return None, or why it was refused.
+
+    Raises ConnectionFailed (the partial file stays, to resume next time).
+    """
+    blob_id = blob["id"]
+    receipt = Receipt(
+        blob_id=blob_id,
+        report_id=report_id,
+        kind=blob["kind"],
+        size=blob["size"],
+        sha256=blob["sha256"],
+        day=blob["created_day"],
+    )
+    try:
+        verify_receipt(receipt_key, receipt, base64.b64decode(blob["receipt"], validate=True))
+    except (BadSignatureError, ValueError, TypeError, binascii.Error):
+        return "the server's receipt for it does not verify"
+    partial = vault.partial_path(blob_id)
+    try:
+        client.download_blob(blob_id, partial, max_bytes=blob["size"])
+    except ConnectionFailed:
+        raise
+    except ClientError as exc:
+        partial.unlink(missing_ok=True)
+        return str(exc)
+    size, digest = _measure(partial)
+    if size != blob["size"]:
+        partial.unlink(missing_ok=True)
+        return f"the size does not match what the server signed ({size} bytes, not {blob['size']})"
+    if digest != blob["sha256"]:
+        partial.unlink(missing_ok=True)
+        return "the SHA-256 does not match what the server signed"
+    vault.accept_blob(blob_id)
+    return None
+
+
+def check_listing(raw: Any) -> dict[str, Any]:
+    """Return the parts of one report's listing the vault keeps, checked for shape.
+
+    Raises ValueError (or VaultError for an unsafe id) when something is malformed.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError("not an object")
+    report = {
+        "id": check_id(raw["id"], "report id"),
+        "status": _text(raw.get("status", "")),
+        "created_day": _day(raw.get("created_day")),
+        "updated_day": _day(raw.get("updated_day")),
+        "source_key": _text(raw["source_key"]),
+        "recipients": [_recipient(r) for r in _list(raw.get("recipients", []))],
+        "blobs": [check_blob(b) for b in _list(raw["blobs"])],
+    }
+    return report
+
+
+def check_blob(raw: Any) -> dict[str, Any]:
+    """Return one blob of a listing, checked for shape; raise ValueError if malformed."""
+    if not isinstance(raw, dict):
+        raise ValueError("a blob is not an object")
+    size = raw["size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError("a blob's size is not a number")
+    sha256 = _text(raw["sha256"])
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError("a blob's SHA-256 is malformed")
+    kind = raw["kind"]
+    if kind not in BLOB_KINDS:
+        raise ValueError(f"unknown blob kind {kind!r}")
+    return {
+        "id": check_id(raw["id"], "blob id"),
+        "kind": kind,
+        "author": "reviewer" if raw.get("author") == "reviewer" else "source",
+        "author_key": _optional_text(raw.get("author_key")),
+        "size": size,
+        "sha256": sha256,
+        "receipt": _text(raw["receipt"]),
+        "signature": _optional_text(raw.get("signature")),
+        "created_day": _day(raw["created_day"]),
+    }
+
+
+def _recipient(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ValueError("a recipient is not an object")
+    return {
+        "id": raw.get("id"),
+        "name": _text(raw.get("name", "")),
+        "box_key": _text(raw["box_key"]),
+        "verify_key": _text(raw["verify_key"]),
+    }
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError("expected a list")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 1000:
+        raise ValueError("expected a short text")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _day(value: Any) -> str:
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("expected a day (YYYY-MM-DD)")
+    return value
+
+
+def _measure(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()

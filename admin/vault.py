@@ -1,0 +1,541 @@
+"""The reviewer's local vault: ciphertext blobs and a sealed index, on their laptop.
+
+Blobs are kept exactly as the server sent them (still sealed); the index that
+says which report each belongs to is itself an envelope sealed to the
+reviewer's own key. Nothing decrypted is ever written here: answers,
+messages and replies are opened in memory when asked for, and files are
+streamed to the caller or exported only where the reviewer says.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from nacl.public import PublicKey
+from nacl.signing import VerifyKey
+
+from crypto.envelope import Kind, open_bytes, seal_bytes
+from crypto.errors import BadSignatureError, EnvelopeError, NotARecipientError
+from crypto.keys import ReviewerKey
+from crypto.manifest import FileOpener, Manifest
+from crypto.manifest import export_file as _export_file
+from crypto.replies import sign_reply, verify_reply
+
+INDEX_NAME = "index.amanat"
+INDEX_VERSION = 1
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_COPY_CHUNK = 64 * 1024
+
+
+class VaultError(Exception):
+    """The vault cannot be used as asked; the message is meant for the reviewer."""
+
+
+class WrongVaultKeyError(VaultError):
+    """The vault index is sealed to another reviewer's key."""
+
+
+class DamagedVaultError(VaultError):
+    """The vault index or a blob in it does not open."""
+
+
+def check_id(value: object, what: str = "id") -> str:
+    """Return value if it is a safe server id (also usable as a file name); raise VaultError."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise VaultError(f"the server sent an invalid {what}: {str(value)[:80]!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class VaultReport:
+    """A report as the vault knows it: the server's listing plus local flags."""
+
+    id: str
+    status: str
+    created_day: str
+    updated_day: str
+    source_key: str
+    recipients: list[dict[str, Any]]
+    blobs: list[dict[str, Any]]
+    read: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One message of a conversation, opened in memory.
+
+    text is None when the blob is not in the vault or does not open; for a
+    reviewer's reply, verified is False when its signature does not hold, and
+    its text must then not be presented as that reviewer's.
+    """
+
+    blob_id: str
+    kind: str  # "message" (from the source) or "reply" (from a reviewer)
+    author: str  # "source" or "reviewer"
+    day: str
+    text: str | None
+    verified: bool
+    author_name: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """An evidence file: what the listing says of its ciphertext, and the manifest once known."""
+
+    blob_id: str
+    size: int
+    sha256: str
+    day: str
+    author: str
+    present: bool
+    manifest: Manifest | None = None
+
+
+class _ClosingFileOpener(FileOpener):
+    """A FileOpener that closes the vault file it reads once chunks() ends."""
+
+    def __init__(self, src: BinaryIO, key: ReviewerKey) -> None:
+        self._file = src
+        try:
+            super().__init__(src, key.box)
+        except BaseException:
+            src.close()
+            raise
+
+    def chunks(self):  # type: ignore[no-untyped-def]
+        try:
+            yield from super().chunks()
+        finally:
+            self._file.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _empty_index() -> dict[str, Any]:
+    return {
+        "v": INDEX_VERSION,
+        "server_url": None,
+        "proxy": None,
+        "receipt_key": None,
+        "cursor": None,
+        "reports": {},
+        "manifests": {},
+    }
+
+
+class Vault:
+    """A folder of sealed blobs and the sealed index that describes them."""
+
+    def __init__(self, path: Path, key: ReviewerKey) -> None:
+        self.path = Path(path)
+        self.key = key
+        self.blobs_dir = self.path / "blobs"
+        self.partial_dir = self.path / "partial"
+        self.index_path = self.path / INDEX_NAME
+        self._index = _empty_index()
+
+    @classmethod
+    def open(cls, path: Path, key: ReviewerKey) -> Vault:
+        """Open the vault at path, creating it (owner-only) if it does not exist.
+
+        Raises WrongVaultKeyError if the index belongs to another key and
+        DamagedVaultError if it does not open.
+        """
+        vault = cls(path, key)
+        for folder in (vault.path, vault.blobs_dir, vault.partial_dir):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if vault.index_path.exists():
+            vault._load()
+        else:
+            vault.save()
+        return vault
+
+    # -- the index -----------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            sealed = self.index_path.read_bytes()
+        except OSError as exc:
+            raise VaultError(f"cannot read the vault index {self.index_path}: {exc}") from exc
+        try:
+            content = open_bytes(sealed, self.key.box, Kind.INDEX).content
+        except NotARecipientError as exc:
+            raise WrongVaultKeyError(
+                f"the vault at {self.path} belongs to another key file"
+            ) from exc
+        except EnvelopeError as exc:
+            raise DamagedVaultError(f"the vault index {self.index_path} is damaged") from exc
+        try:
+            index = json.loads(content.decode("utf-8"))
+        except ValueError as exc:
+            raise DamagedVaultError(f"the vault index {self.index_path} is unreadable") from exc
+        if not isinstance(index, dict) or index.get("v") != INDEX_VERSION:
+            raise DamagedVaultError("the vault index has an unknown version")
+        self._index = {**_empty_index(), **index}
+
+    def save(self) -> None:
+        """Seal the index to the reviewer's own key and replace the old one atomically."""
+        content = json.dumps(self._index, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        sealed = seal_bytes(content, [self.key.box.public_key], Kind.INDEX)
+        tmp = self.path / f".{INDEX_NAME}.{os.urandom(6).hex()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(sealed)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.index_path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.path)
+
+    @property
+    def server_url(self) -> str | None:
+        value = self._index.get("server_url")
+        return value if isinstance(value, str) else None
+
+    @server_url.setter
+    def server_url(self, value: str | None) -> None:
+        self._index["server_url"] = value
+
+    @property
+    def proxy(self) -> str | None:
+        value = self._index.get("proxy")
+        return value if isinstance(value, str) else None
+
+    @proxy.setter
+    def proxy(self, value: str | None) -> None:
+        self._index["proxy"] = value
+
+    @property
+    def receipt_key(self) -> str | None:
+        """The server's receipt key (base64) pinned at the first sync."""
+        value = self._index.get("receipt_key")
+        return value if isinstance(value, str) else None
+
+    @receipt_key.setter
+    def receipt_key(self, value: str) -> None:
+        self._index["receipt_key"] = value
+
+    @property
+    def cursor(self) -> str | None:
+        value = self._index.get("cursor")
+        return value if isinstance(value, str) else None
+
+    @cursor.setter
+    def cursor(self, value: str | None) -> None:
+        self._index["cursor"] = value
+
+    # -- what sync puts in ---------------------------------------------------
+
+    def merge_report(self, listing: dict[str, Any]) -> None:
+        """Record the server's (already checked) listing of a report, keeping local flags.
+
+        A report that gained a blob from the source since it was read is unread again.
+        """
+        report_id = check_id(listing["id"], "report id")
+        old = self._index["reports"].get(report_id)
+        read = bool(old and old.get("read"))
+        if old:
+            known = {b["id"] for b in old["listing"]["blobs"]}
+            if any(b["id"] not in known and b["author"] == "source" for b in listing["blobs"]):
+                read = False
+            # Keep blobs the server no longer lists (it may have deleted them).
+            listed = {b["id"] for b in listing["blobs"]}
+            kept = [b for b in old["listing"]["blobs"] if b["id"] not in listed]
+            listing = {**listing, "blobs": kept + list(listing["blobs"])}
+        self._index["reports"][report_id] = {"listing": listing, "read": read}
+
+    def add_blob_listing(self, report_id: str, blob: dict[str, Any]) -> None:
+        """Add one blob (a reply just posted) to a report's listing."""
+        entry = self._entry(report_id)
+        blobs = [b for b in entry["listing"]["blobs"] if b["id"] != blob["id"]]
+        entry["listing"]["blobs"] = [*blobs, blob]
+
+    def set_status(self, report_id: str, status: str) -> None:
+        self._entry(report_id)["listing"]["status"] = status
+
+    def blob_path(self, blob_id: str) -> Path:
+        return self.blobs_dir / check_id(blob_id, "blob id")
+
+    def partial_path(self, blob_id: str) -> Path:
+        return self.partial_dir / check_id(blob_id, "blob id")
+
+    def has_blob(self, blob_id: str) -> bool:
+        return self.blob_path(blob_id).is_file()
+
+    def accept_blob(self, blob_id: str) -> None:
+        """Move a verified download from partial/ into blobs/."""
+        os.replace(self.partial_path(blob_id), self.blob_path(blob_id))
+        _fsync_dir(self.blobs_dir)
+
+    def store_blob(self, blob_id: str, data: bytes) -> None:
+        """Write a blob this machine made (a reply), the same way a download lands."""
+        partial = self.partial_path(blob_id)
+        with open(partial, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        self.accept_blob(blob_id)
+
+    # -- what the reviewer reads ---------------------------------------------
+
+    def _entry(self, report_id: str) -> dict[str, Any]:
+        entry: dict[str, Any] | None = self._index["reports"].get(report_id)
+        if entry is None:
+            raise KeyError(report_id)
+        return entry
+
+    def _make_report(self, report_id: str, entry: dict[str, Any]) -> VaultReport:
+        listing = entry["listing"]
+        return VaultReport(
+            id=report_id,
+            status=listing.get("status", ""),
+            created_day=listing.get("created_day", ""),
+            updated_day=listing.get("updated_day", ""),
+            source_key=listing.get("source_key", ""),
+            recipients=list(listing.get("recipients", [])),
+            blobs=list(listing.get("blobs", [])),
+            read=bool(entry.get("read")),
+        )
+
+    def reports(self) -> list[VaultReport]:
+        """Every report in the vault: unread first, then the most recently changed."""
+        reports = [self._make_report(i, e) for i, e in self._index["reports"].items()]
+        reports.sort(key=lambda r: (r.updated_day, r.created_day), reverse=True)
+        reports.sort(key=lambda r: r.read)
+        return reports
+
+    def report(self, report_id: str) -> VaultReport:
+        """The report with this id; raises KeyError if the vault does not hold it."""
+        return self._make_report(report_id, self._entry(report_id))
+
+    def _blob(self, blob_id: str) -> tuple[str, dict[str, Any]]:
+        for report_id, entry in self._index["reports"].items():
+            for blob in entry["listing"]["blobs"]:
+                if blob["id"] == blob_id:
+                    return report_id, blob
+        raise KeyError(blob_id)
+
+    def _read_blob(self, blob_id: str) -> bytes:
+        try:
+            return self.blob_path(blob_id).read_bytes()
+        except FileNotFoundError as exc:
+            raise VaultError(f"blob {blob_id} is not in the vault yet; run sync") from exc
+
+    def answers(self, report_id: str) -> dict[str, Any]:
+        """The source's questionnaire answers, opened in memory."""
+        report = self.report(report_id)
+        blob = next((b for b in report.blobs if b["kind"] == "answers"), None)
+        if blob is None:
+            raise VaultError(f"report {report_id} has no answers")
+        try:
+            content = open_bytes(self._read_blob(blob["id"]), self.key.box, Kind.REPORT).content
+            answers = json.loads(content.decode("utf-8"))
+        except EnvelopeError as exc:
+            raise DamagedVaultError(f"the answers of report {report_id} do not open") from exc
+        except ValueError as exc:
+            raise DamagedVaultError(f"the answers of report {report_id} are unreadable") from exc
+        if not isinstance(answers, dict):
+            raise DamagedVaultError(f"the answers of report {report_id} are unreadable")
+        return answers
+
+    def conversation(self, report_id: str) -> list[Entry]:
+        """The source's follow-ups and reviewers' replies, oldest first, opened in memory."""
+        report = self.report(report_id)
+        reviewers = {r.get("verify_key"): r.get("name") for r in report.recipients}
+        entries: list[Entry] = []
+        for blob in report.blobs:
+            if blob["kind"] == "message":
+                entries.append(self._message(blob, Kind.MESSAGE))
+            elif blob["kind"] == "reply":
+                entries.append(self._reply(report_id, blob, reviewers))
+        entries.sort(key=lambda e: e.day)  # stable: same-day entries keep the server's order
+        return entries
+
+    def _open_text(self, blob: dict[str, Any], kind: Kind) -> tuple[str | None, str | None]:
+        if not self.has_blob(blob["id"]):
+            return None, "not in the vault yet (run sync)"
+        try:
+            content = open_bytes(self._read_blob(blob["id"]), self.key.box, kind).content
+            return content.decode("utf-8"), None
+        except (EnvelopeError, UnicodeDecodeError):
+            return None, "does not open with this key (damaged or not sealed to you)"
+
+    def _message(self, blob: dict[str, Any], kind: Kind) -> Entry:
+        text, problem = self._open_text(blob, kind)
+        return Entry(
+            blob_id=blob["id"],
+            kind=blob["kind"],
+            author=blob.get("author", "source"),
+            day=blob.get("created_day", ""),
+            text=text,
+            verified=problem is None,
+            problem=problem,
+        )
+
+    def _reply(self, report_id: str, blob: dict[str, Any], reviewers: dict[Any, Any]) -> Entry:
+        entry = self._message(blob, Kind.REPLY)
+        if entry.text is None:
+            return entry
+        author_key = blob.get("author_key")
+        own_key = _b64(bytes(self.key.signing.verify_key))
+        if author_key != own_key and author_key not in reviewers:
+            problem = "signed by a key that is not one of this report's reviewers"
+            return _unverified(entry, problem)
+        try:
+            verify_reply(
+                VerifyKey(_unb64(author_key)),
+                report_id,
+                hashlib.sha256(self._read_blob(blob["id"])).hexdigest(),
+                _unb64(blob.get("signature")),
+            )
+        except (BadSignatureError, ValueError, TypeError, binascii.Error):
+            return _unverified(entry, "the reviewer's signature does not verify")
+        name = self.key.name if author_key == own_key else reviewers.get(author_key)
+        return Entry(**{**entry.__dict__, "author_name": name})
+
+    def files(self, report_id: str) -> list[FileEntry]:
+        """The report's evidence files (ciphertext facts; the manifest once it is cached)."""
+        report = self.report(report_id)
+        manifests = self._index["manifests"]
+        return [
+            FileEntry(
+                blob_id=b["id"],
+                size=b["size"],
+                sha256=b["sha256"],
+                day=b.get("created_day", ""),
+                author=b.get("author", "source"),
+                present=self.has_blob(b["id"]),
+                manifest=Manifest(**manifests[b["id"]]) if b["id"] in manifests else None,
+            )
+            for b in report.blobs
+            if b["kind"] == "file"
+        ]
+
+    def _file_blob(self, blob_id: str) -> None:
+        _, blob = self._blob(check_id(blob_id, "blob id"))
+        if blob["kind"] != "file":
+            raise VaultError(f"blob {blob_id} is not a file")
+
+    def open_file(self, blob_id: str) -> FileOpener:
+        """A streaming opener for a file; its chunks() closes the vault file when done.
+
+        As with any FileOpener, output is proven whole only when chunks() ends
+        without raising: on an exception, discard everything streamed.
+        """
+        self._file_blob(blob_id)
+        try:
+            src = open(self.blob_path(blob_id), "rb")  # noqa: SIM115 - closed by the opener
+        except FileNotFoundError as exc:
+            raise VaultError(f"file {blob_id} is not in the vault yet; run sync") from exc
+        try:
+            return _ClosingFileOpener(src, self.key)
+        except EnvelopeError as exc:
+            raise DamagedVaultError(f"file {blob_id} does not open with this key") from exc
+
+    def manifest(self, blob_id: str) -> Manifest:
+        """Decrypt the file once (discarding the output) to learn and cache its manifest."""
+        cached = self._index["manifests"].get(blob_id)
+        if cached is not None:
+            return Manifest(**cached)
+        opener = self.open_file(blob_id)
+        try:
+            for _ in opener.chunks():
+                pass
+        except EnvelopeError as exc:
+            raise DamagedVaultError(f"file {blob_id} is damaged: {exc}") from exc
+        assert opener.manifest is not None  # noqa: S101 - chunks() sets it when it ends
+        self._remember_manifest(blob_id, opener.manifest)
+        return opener.manifest
+
+    def export_file(self, blob_id: str, out: Path) -> Manifest:
+        """Decrypt a file to out; out appears only if the whole file verifies."""
+        self._file_blob(blob_id)
+        try:
+            with open(self.blob_path(blob_id), "rb") as src:
+                manifest = _export_file(src, Path(out), self.key.box)
+        except FileNotFoundError as exc:
+            raise VaultError(f"file {blob_id} is not in the vault yet; run sync") from exc
+        except EnvelopeError as exc:
+            raise DamagedVaultError(f"file {blob_id} is damaged: {exc}") from exc
+        self._remember_manifest(blob_id, manifest)
+        return manifest
+
+    def _remember_manifest(self, blob_id: str, manifest: Manifest) -> None:
+        if self._index["manifests"].get(blob_id) != manifest.__dict__:
+            self._index["manifests"][blob_id] = dict(manifest.__dict__)
+            self.save()
+
+    # -- what the reviewer does ----------------------------------------------
+
+    def mark_read(self, report_id: str) -> None:
+        """Mark a report read and save the index. Raises KeyError if absent."""
+        entry = self._entry(report_id)
+        if not entry.get("read"):
+            entry["read"] = True
+            self.save()
+
+    def seal_reply(self, report_id: str, text: str) -> tuple[bytes, bytes]:
+        """Seal a reply to the source and every reviewer of the report, and sign it.
+
+        Returns (envelope, signature) as POST /api/v1/reports/<id>/replies takes them.
+        """
+        report = self.report(report_id)
+        try:
+            keys = [_unb64(report.source_key)]
+            keys += [_unb64(r["box_key"]) for r in report.recipients]
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise VaultError(f"report {report_id} has a malformed key in its listing") from exc
+        keys.append(bytes(self.key.box.public_key))
+        unique = list(dict.fromkeys(k for k in keys if len(k) == 32))
+        if len(unique) != len(set(keys)):
+            raise VaultError(f"report {report_id} has a malformed key in its listing")
+        envelope = seal_bytes(text.encode("utf-8"), [PublicKey(k) for k in unique], Kind.REPLY)
+        digest = hashlib.sha256(envelope).hexdigest()
+        return envelope, sign_reply(self.key.signing, report_id, digest)
+
+
+def _unverified(entry: Entry, problem: str) -> Entry:
+    return Entry(**{**entry.__dict__, "verified": False, "problem": problem})
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError("expected base64 text")
+    return base64.b64decode(text, validate=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = [
+    "DamagedVaultError",
+    "Entry",
+    "FileEntry",
+    "Vault",
+    "VaultError",
+    "VaultReport",
+    "WrongVaultKeyError",
+    "check_id",
+]

@@ -1,0 +1,343 @@
+"""The reviewers' sync API (docs/API.md): signed JSON under /api/v1.
+
+Every request is authenticated by portal.api_auth before its view runs, and
+every error, routing errors included, is answered in JSON, never with the
+sources' HTML pages. The views move ciphertext, public keys, sizes, hashes
+and statuses; nothing here can open a blob.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import re
+import struct
+from collections import defaultdict
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request, send_file
+from nacl.signing import VerifyKey
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
+
+from crypto.envelope import MAGIC, VERSION, Kind
+from crypto.errors import BadSignatureError
+from crypto.replies import verify_reply
+from portal import api_auth, intake
+from portal.api_auth import ApiError
+from portal.db import get_session
+from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
+from portal.services import blob_store, server_key
+from portal.views import current_settings
+
+API_VERSION = 1
+PREFIX = "/api/v1"
+MAX_BODY_BYTES = 1024**2
+REPLY_SIGNATURE_HEADER = "Amanat-Reply-Signature"
+# The start of every envelope: magic, format version, kind (crypto.envelope).
+_ENVELOPE_START = struct.Struct(">7sBB")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# The JSON error code for each HTTP status (401 codes come from api_auth).
+ERROR_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    416: "range_not_satisfiable",
+    500: "internal_error",
+    503: "unavailable",
+}
+_KEPT_HEADERS = ("Allow", "Retry-After")
+
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> Response:
+    return json_error(exc.status, exc.code, exc.message)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    code = ERROR_CODES.get(status) or (exc.name or "error").lower().replace(" ", "_")
+    response = json_error(status, code, exc.description or exc.name)
+    for name, value in exc.get_headers():
+        if name in _KEPT_HEADERS:
+            response.headers[name] = value
+    return response
+
+
+# Flask looks for a handler by status code in the app before it looks by
+# class in the blueprint, so the HTML error pages' per-code handlers would
+# win over a class handler here: register per code too.
+for _code in default_exceptions:
+    bp.register_error_handler(_code, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
+
+
+@bp.errorhandler(OperationalError)
+def _database_unavailable(exc: OperationalError) -> Response:
+    response = json_error(503, "unavailable", "the database is unavailable; try again later")
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+def _routing_error() -> Response | None:
+    # An unknown path or method fails before any blueprint is chosen, so the
+    # blueprint's handlers never see it: answer it here for API paths.
+    exc = request.routing_exception
+    in_api = request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    if in_api and isinstance(exc, NotFound | MethodNotAllowed):
+        return _http_error(exc)
+    return None
+
+
+@bp.before_request
+def _authenticate() -> None:
+    too_large = ApiError(413, "too_large", "request bodies are at most 1 MiB")
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large
+    # A body without a length (chunked) is cut at the limit without a word:
+    # one byte more than allowed tells a cut body from one that fits.
+    request.max_content_length = MAX_BODY_BYTES + 1
+    if len(request.get_data(cache=True)) > MAX_BODY_BYTES:
+        raise too_large
+    g.reviewer = api_auth.authenticate(get_session(), request)
+
+
+def _reviewer() -> Recipient:
+    reviewer: Recipient = g.reviewer
+    return reviewer
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", "no such thing is sealed to this key")
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "bad_request", message)
+
+
+@bp.get("/server")
+def server() -> dict[str, Any]:
+    return {
+        "version": API_VERSION,
+        "receipt_key": _b64(bytes(server_key().verify_key)),
+        "regions": list(current_settings().regions),
+    }
+
+
+@bp.get("/reports")
+def reports() -> dict[str, Any]:
+    cursor = today()  # taken first: a change made during the listing comes again next time
+    after = request.args.get("after")
+    if after is not None and not _DAY.match(after):
+        raise bad_request("after must be a day, YYYY-MM-DD")
+    try:
+        after_day = dt.date.fromisoformat(after) if after else None
+    except ValueError as exc:
+        raise bad_request("after must be a day, YYYY-MM-DD") from exc
+    listing = list_reports(get_session(), _reviewer(), after_day)
+    return {"cursor": cursor.isoformat(), "reports": listing}
+
+
+def list_reports(
+    session: Session, reviewer: Recipient, after: dt.date | None
+) -> list[dict[str, Any]]:
+    """The reports sealed to reviewer updated on or after after, oldest first, as JSON."""
+    ids = select(ReportRecipient.report_id).where(ReportRecipient.recipient_id == reviewer.id)
+    chosen = select(Report.id).where(Report.id.in_(ids))
+    if after is not None:
+        chosen = chosen.where(Report.updated_day >= after)
+    rows = session.execute(
+        select(Report, Source.box_public_key)
+        .join(Source, Source.id == Report.source_id)
+        .where(Report.id.in_(chosen))
+        .order_by(Report.created_day, Report.id)
+    ).all()
+    # Reviewers are few: one query for all of them names every reply's author.
+    everyone = {r.id: r for r in session.scalars(select(Recipient))}
+    sealed_to: dict[str, list[Recipient]] = defaultdict(list)
+    for slot in session.scalars(
+        select(ReportRecipient)
+        .where(ReportRecipient.report_id.in_(chosen))
+        .order_by(ReportRecipient.recipient_id)
+    ):
+        recipient = everyone[slot.recipient_id]
+        # Replies are sealed to these keys: a revoked one must not get new ones.
+        if recipient.active:
+            sealed_to[slot.report_id].append(recipient)
+    blobs: dict[str, list[Blob]] = defaultdict(list)
+    for blob in session.scalars(
+        select(Blob).where(Blob.report_id.in_(chosen)).order_by(Blob.created_day, Blob.id)
+    ):
+        blobs[blob.report_id].append(blob)
+    return [
+        {
+            "id": report.id,
+            "status": report.status,
+            "created_day": report.created_day.isoformat(),
+            "updated_day": report.updated_day.isoformat(),
+            "source_key": _b64(source_key),
+            "recipients": [_recipient_json(r) for r in sealed_to[report.id]],
+            "blobs": [_blob_json(b, everyone) for b in blobs[report.id]],
+        }
+        for report, source_key in rows
+    ]
+
+
+def _recipient_json(recipient: Recipient) -> dict[str, Any]:
+    return {
+        "id": recipient.id,
+        "name": recipient.name,
+        "box_key": _b64(recipient.box_key),
+        "verify_key": _b64(recipient.verify_key),
+    }
+
+
+def _blob_json(blob: Blob, reviewers: dict[int, Recipient]) -> dict[str, Any]:
+    author = reviewers.get(blob.recipient_id) if blob.recipient_id is not None else None
+    return {
+        "id": blob.id,
+        "kind": blob.kind,
+        "author": blob.author,
+        "author_key": _b64(author.verify_key) if author is not None else None,
+        "size": blob.size,
+        "sha256": blob.sha256,
+        "receipt": _b64(blob.receipt),
+        "signature": _b64(blob.signature),
+        "created_day": blob.created_day.isoformat(),
+    }
+
+
+def readable_report(report_id: str) -> Report:
+    """The report if it is sealed to the caller; 404 otherwise (never 403)."""
+    report = get_session().scalar(
+        select(Report)
+        .join(ReportRecipient, ReportRecipient.report_id == Report.id)
+        .where(Report.id == report_id, ReportRecipient.recipient_id == _reviewer().id)
+    )
+    if report is None:
+        raise not_found()
+    return report
+
+
+@bp.get("/blobs/<blob_id>")
+def blob(blob_id: str) -> Response:
+    row = get_session().scalar(
+        select(Blob)
+        .join(ReportRecipient, ReportRecipient.report_id == Blob.report_id)
+        .where(Blob.id == blob_id, ReportRecipient.recipient_id == _reviewer().id)
+    )
+    if row is None:
+        raise not_found()
+    try:
+        # A path (not an open file) lets Werkzeug answer Range and
+        # If-None-Match; the day replaces the file's precise mtime.
+        return send_file(
+            blob_store().path_of(row.storage_name),
+            mimetype="application/octet-stream",
+            download_name=row.id,
+            conditional=True,
+            etag=row.sha256,
+            last_modified=dt.datetime.combine(row.created_day, dt.time(), dt.UTC),
+        )
+    except FileNotFoundError as exc:
+        raise not_found() from exc
+
+
+@bp.post("/reports/<report_id>/replies")
+def post_reply(report_id: str) -> tuple[dict[str, Any], int]:
+    report = readable_report(report_id)
+    reviewer = _reviewer()
+    if request.mimetype != "application/octet-stream":
+        raise bad_request("a reply is sent as application/octet-stream")
+    envelope = request.get_data(cache=True)
+    check_reply_envelope(envelope)
+    try:
+        signature = base64.b64decode(request.headers.get(REPLY_SIGNATURE_HEADER, ""), validate=True)
+        digest = hashlib.sha256(envelope).hexdigest()
+        verify_reply(VerifyKey(reviewer.verify_key), report.id, digest, signature)
+    except (binascii.Error, ValueError, BadSignatureError) as exc:
+        raise bad_request("the reply signature does not verify with this key") from exc
+    db = get_session()
+    row = intake.store_reply(db, blob_store(), server_key(), report, reviewer, envelope, signature)
+    return _blob_json(row, {reviewer.id: reviewer}), 201
+
+
+def check_reply_envelope(envelope: bytes) -> None:
+    """Raise ApiError (400) unless envelope starts like a version 1 REPLY envelope."""
+    if len(envelope) < _ENVELOPE_START.size:
+        raise bad_request("the body is not an envelope")
+    magic, version, kind = _ENVELOPE_START.unpack_from(envelope)
+    if magic != MAGIC or version != VERSION:
+        raise bad_request("the body is not a version 1 envelope")
+    if kind != Kind.REPLY:
+        raise bad_request("the envelope is not a reply")
+
+
+@bp.put("/reports/<report_id>/status")
+def put_status(report_id: str) -> dict[str, Any]:
+    report = readable_report(report_id)
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except ValueError as exc:
+        raise bad_request("the body is not JSON") from exc
+    status = body.get("status") if isinstance(body, dict) else None
+    if status not in REPORT_STATUSES:
+        raise bad_request(f"status must be one of {', '.join(REPORT_STATUSES)}")
+    if report.status != status:
+        report.status = status
+        report.updated_day = today()
+        get_session().commit()
+    return {"id": report.id, "status": report.status}
+
+
+@bp.delete("/reports/<report_id>")
+def delete_report(report_id: str) -> tuple[str, int]:
+    report = readable_report(report_id)
+    remove_report(get_session(), report.id)
+    return "", 204
+
+
+def remove_report(session: Session, report_id: str) -> None:
+    """Delete a report's rows and its blob files, and commit.
+
+    The report row is locked first, so a follow-up arriving meanwhile waits
+    and then fails rather than leave a file behind. Files go after the rows
+    are deleted but before the commit: if anything fails, the rows remain
+    and deleting again finishes the job.
+    """
+    session.execute(select(Report.id).where(Report.id == report_id).with_for_update())
+    names = session.scalars(
+        delete(Blob).where(Blob.report_id == report_id).returning(Blob.storage_name)
+    ).all()
+    session.execute(delete(ReportRecipient).where(ReportRecipient.report_id == report_id))
+    session.execute(delete(Report).where(Report.id == report_id))
+    store = blob_store()
+    for name in names:
+        store.delete(name)
+    session.commit()
+
+
+def init_app(app: Flask) -> None:
+    """Register the API on app, exempt from CSRFProtect (there is no cookie to ride on)."""
+    app.register_blueprint(bp)
+    app.extensions["csrf"].exempt(bp)
+    app.before_request(_routing_error)

@@ -1,0 +1,118 @@
+"""Who sent an API request: the reviewer whose key signed it (docs/API.md).
+
+Each request carries the reviewer's Ed25519 signature over its method, path,
+timestamp, nonce and body hash (crypto.requests_auth). The checks run in the
+documented order, and the nonce is recorded only once the signature holds,
+so a stranger cannot burn a reviewer's nonces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+
+from flask import Request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crypto.errors import BadSignatureError
+from crypto.requests_auth import (
+    KEY_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignedRequest,
+)
+from portal.models import ApiNonce, Recipient
+
+CLOCK_WINDOW_SECONDS = 300
+# Twice the clock window: a request old enough for its nonce to be forgotten
+# is refused as stale anyway.
+NONCE_LIFETIME = dt.timedelta(seconds=2 * CLOCK_WINDOW_SECONDS)
+
+
+def clock() -> float:
+    """The server's clock in Unix seconds. Tests replace it to move time."""
+    return time.time()
+
+
+class ApiError(Exception):
+    """An API request refused: the HTTP status, a stable code and a message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class NotAuthenticated(ApiError):
+    """A 401: the request does not prove it comes from an active reviewer."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(401, code, message)
+
+
+def signed_path(request: Request) -> str:
+    """The path a request's signature covers: the query string as sent, no bare "?"."""
+    # request.full_path always ends in "?" and holds the decoded query string;
+    # the client signs the raw one.
+    query = request.query_string.decode("utf-8", "replace")
+    return f"{request.path}?{query}" if query else request.path
+
+
+def authenticate(session: Session, request: Request) -> Recipient:
+    """Return the active reviewer who signed request, having recorded its nonce.
+
+    Reads the whole body (the caller caps its size first) and commits the
+    session. Raises NotAuthenticated whose code names the first check that
+    failed: unsigned, unknown_key, revoked_key, stale_timestamp,
+    bad_signature, replayed_nonce.
+    """
+    names = (KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
+    # Header names are case-insensitive: look each up in Werkzeug's Headers.
+    headers = {name: value for name in names if (value := request.headers.get(name)) is not None}
+    try:
+        signed = SignedRequest.from_headers(headers)
+    except BadSignatureError as exc:
+        raise NotAuthenticated("unsigned", "the request is not signed") from exc
+    reviewer = session.scalar(select(Recipient).where(Recipient.verify_key == signed.verify_key))
+    if reviewer is None:
+        raise NotAuthenticated("unknown_key", "this key is not registered")
+    if not reviewer.active:
+        raise NotAuthenticated("revoked_key", "this key has been revoked")
+    now = clock()
+    if abs(now - signed.timestamp) > CLOCK_WINDOW_SECONDS:
+        raise NotAuthenticated(
+            "stale_timestamp", "the request's time is too far from the server's clock"
+        )
+    body_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    try:
+        signed.verify(request.method, signed_path(request), body_sha256)
+    except BadSignatureError as exc:
+        raise NotAuthenticated("bad_signature", "the signature does not verify") from exc
+    record_nonce(session, signed, now)
+    return reviewer
+
+
+def record_nonce(session: Session, signed: SignedRequest, now: float) -> None:
+    """Remember signed's nonce, forgetting expired ones, and commit.
+
+    Raises NotAuthenticated (replayed_nonce) if this key has used it before.
+    """
+    moment = dt.datetime.fromtimestamp(now, dt.UTC)
+    session.execute(delete(ApiNonce).where(ApiNonce.expires_at < moment))
+    session.add(
+        ApiNonce(
+            verify_key=signed.verify_key, nonce=signed.nonce, expires_at=moment + NONCE_LIFETIME
+        )
+    )
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        # The unique (verify_key, nonce) constraint decides, so two copies
+        # of a request racing each other cannot both pass.
+        session.rollback()
+        raise NotAuthenticated("replayed_nonce", "this nonce was already used") from exc

@@ -418,10 +418,6 @@ def status_command(
     click.echo(f"Report {report_id} is now {value}.")
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 @main.command("console")
 @keyfile_option
 @server_option
@@ -450,3 +446,7 @@ def console_command(
     app = create_console(keyfile, vault_dir, server, idle_minutes)
     click.echo(f"Reviewer console on http://{host}:{port}/ (Ctrl-C stops it).")
     serve(app, host, port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Evidence files: download decrypted on the fly, and a metadata-free image preview.
+
+A download streams the plaintext straight from the vault's ciphertext; it
+is never written to disk by the console. The last chunk is held back until
+the whole file has verified, and Content-Length is the verified size: if
+decryption fails part-way the stream stops short and the connection closes,
+so the browser reports a failed download instead of saving a partial file
+as if it were complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from flask import Blueprint, abort, g, redirect, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from admin.console_errors import error_page
+from admin.console_images import ImageError, image_type, strip_metadata
+from admin.vault import VaultError, check_id
+from crypto.errors import EnvelopeError
+from crypto.manifest import FileOpener, Manifest
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("files", __name__)
+
+PREVIEW_TYPES = frozenset({"image/jpeg", "image/png"})
+MAX_PREVIEW_BYTES = 20 * 1024 * 1024
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def _open(blob_id: str) -> tuple[Manifest, FileOpener]:
+    """The verified manifest and a fresh opener for a file; 404 or an error page otherwise."""
+    try:
+        check_id(blob_id, "blob id")
+    except VaultError:
+        abort(404)
+    state = g.unlocked
+    with state.lock:
+        try:
+            manifest = state.vault.manifest(blob_id)
+            opener = state.vault.open_file(blob_id)
+        except KeyError:
+            abort(404)
+        except VaultError as exc:
+            abort(error_page(409, _("This file cannot be opened"), str(exc)))
+    return manifest, opener
+
+
+def verified_chunks(opener: FileOpener) -> Iterator[bytes]:
+    """Yield the plaintext, the last chunk only once the whole file has verified."""
+    held: bytes | None = None
+    try:
+        for chunk in opener.chunks():
+            if held:
+                yield held
+            held = chunk
+    except EnvelopeError:
+        log.error("a file failed to verify while it was being downloaded; the download was cut")
+        raise
+    if held:
+        yield held
+
+
+def ascii_filename(filename: str, fallback: str) -> str:
+    """A plain ASCII file name for old browsers: no path, no quotes, no control characters.
+
+    The extension is kept when it survives; a name with nothing ASCII left
+    becomes fallback (plus the extension).
+    """
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    stem = _ascii_part(stem)[:100] or fallback
+    extension = _ascii_part(extension)[:16]
+    return f"{stem}.{extension}" if extension else stem
+
+
+def _ascii_part(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE_FILENAME.sub("_", text).strip(" ._-")
+
+
+def content_disposition(filename: str, blob_id: str) -> str:
+    """attachment, with an ASCII fallback and the UTF-8 name for browsers that take it."""
+    fallback = ascii_filename(filename, f"file-{blob_id[:16]}")
+    utf8_name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    utf8_name = "".join(ch for ch in utf8_name if unicodedata.category(ch)[0] != "C")
+    value = f'attachment; filename="{fallback}"'
+    if utf8_name and utf8_name != fallback:
+        value += f"; filename*=UTF-8''{quote(utf8_name, safe='')}"
+    return value
+
+
+@bp.get("/files/<blob_id>/download")
+def download(blob_id: str) -> Response:
+    manifest, opener = _open(blob_id)
+    response = Response(
+        verified_chunks(opener),
+        mimetype="application/octet-stream",
+        direct_passthrough=True,
+    )
+    response.headers["Content-Disposition"] = content_disposition(manifest.filename, blob_id)
+    response.headers["Content-Length"] = str(manifest.size)
+    response.call_on_close(lambda: _close(opener))
+    return response
+
+
+@bp.get("/files/<blob_id>/preview")
+def preview(blob_id: str) -> Response:
+    manifest, opener = _open(blob_id)
+    if manifest.content_type not in PREVIEW_TYPES or manifest.size > MAX_PREVIEW_BYTES:
+        _close(opener)
+        return error_page(415, _("No preview for this file"), _("Download it instead."))
+    try:
+        data = b"".join(opener.chunks())
+        if image_type(data) != manifest.content_type:
+            raise ImageError("the content is not what the manifest says")
+        clean, mimetype = strip_metadata(data)
+    except (EnvelopeError, ImageError) as exc:
+        return error_page(415, _("No preview for this file"), str(exc))
+    response = Response(clean, mimetype=mimetype)
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.post("/reports/<report_id>/files/<blob_id>/identify")
+def identify(report_id: str, blob_id: str) -> Response:
+    """Decrypt a file once, discarding the output, to learn its name, type and hash."""
+    state = g.unlocked
+    with state.lock:
+        try:
+            known = {f.blob_id for f in state.vault.files(report_id)}
+        except KeyError:
+            abort(404)
+        if blob_id not in known:
+            abort(404)
+        try:
+            state.vault.manifest(blob_id)
+        except VaultError as exc:
+            state.notify("error", _("This file cannot be opened: %(reason)s", reason=str(exc)))
+    return redirect(url_for("console.report", report_id=report_id), 303)
+
+
+def _close(opener: FileOpener) -> None:
+    close = getattr(opener, "close", None)
+    if callable(close):
+        close()

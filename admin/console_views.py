@@ -1,0 +1,346 @@
+"""The console's pages: unlock and lock, the inbox, a report, replies, status, sync.
+
+Every page but the unlock page and the language link needs the key to be
+unlocked in this process; otherwise it redirects to the unlock page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from admin.client import ApiClient, ClientError
+from admin.console_answers import answer_sections, narrative_of, region_label, report_region
+from admin.console_forms import (
+    STATUSES,
+    ReplyForm,
+    StatusForm,
+    UnlockForm,
+    status_label,
+)
+from admin.console_state import Keyring, Unlocked
+from admin.sync import SyncError, check_blob, sync
+from admin.vault import Vault, VaultError, VaultReport, WrongVaultKeyError
+from crypto.errors import KeyFileError, WrongPassphraseError
+from crypto.keys import read_keyfile
+from portal.i18n import LANGUAGES, safe_next, set_language
+
+bp = Blueprint("console", __name__)
+
+# What a locked browser may still reach.
+OPEN_ENDPOINTS = frozenset({"console.unlock", "console.unlock_post", "console.language", "static"})
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    keyfile: Path
+    vault_dir: Path
+    server_url: str | None
+    keyring: Keyring
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    report: VaultReport
+    region: str | None
+    region_label: str
+
+
+class ConsoleError(Exception):
+    """An action could not be done; the message is meant for the reviewer."""
+
+
+def config() -> ConsoleConfig:
+    found: ConsoleConfig = current_app.extensions["amanat_console"]
+    return found
+
+
+def unlocked() -> Unlocked:
+    found: Unlocked = g.unlocked
+    return found
+
+
+def lang() -> str:
+    return str(get_locale() or "ru")
+
+
+@bp.before_app_request
+def require_unlocked() -> Response | None:
+    g.unlocked = config().keyring.get(session.get("sid"))
+    if request.routing_exception is not None:
+        return None  # a 404, 405 or untrusted host: the error handler answers
+    if g.unlocked is None and request.endpoint not in OPEN_ENDPOINTS:
+        return redirect(url_for("console.unlock"), 303)
+    return None
+
+
+@bp.app_context_processor
+def page_globals() -> dict[str, Any]:
+    notices = g.unlocked.take_notices() if g.get("unlocked") else []
+    return {
+        "is_unlocked": g.get("unlocked") is not None,
+        "notices": notices,
+        "status_label": status_label,
+    }
+
+
+# -- unlock, lock, language ----------------------------------------------------
+
+
+@bp.get("/")
+def unlock() -> Response | str:
+    if g.unlocked is not None:
+        return redirect(url_for(".inbox"), 303)
+    return render_template("admin/unlock.html", form=UnlockForm(), problem=None)
+
+
+@bp.post("/")
+def unlock_post() -> Response | tuple[str, int]:
+    form = UnlockForm()
+    if not form.validate_on_submit():
+        return _unlock_again(form, _("Enter the passphrase of your key file."))
+    settings = config()
+    try:
+        key = read_keyfile(settings.keyfile, form.passphrase.data or "")
+        vault = Vault.open(settings.vault_dir, key)
+    except WrongPassphraseError:
+        return _unlock_again(form, _("Wrong passphrase. Nothing was unlocked; try again."))
+    except KeyFileError as exc:
+        return _unlock_again(form, _("The key file cannot be used: %(reason)s", reason=str(exc)))
+    except WrongVaultKeyError:
+        return _unlock_again(form, _("The vault belongs to another key file."))
+    except VaultError as exc:
+        return _unlock_again(form, _("The vault cannot be opened: %(reason)s", reason=str(exc)))
+    session.clear()  # a fresh session (and CSRF token) for the unlocked console
+    session["sid"] = settings.keyring.unlock(key, vault).session_id
+    return redirect(url_for(".inbox"), 303)
+
+
+def _unlock_again(form: UnlockForm, problem: str) -> tuple[str, int]:
+    form.passphrase.data = ""
+    return render_template("admin/unlock.html", form=form, problem=problem), 400
+
+
+@bp.post("/lock")
+def lock() -> Response:
+    config().keyring.lock()
+    session.clear()
+    return redirect(url_for(".unlock"), 303)
+
+
+@bp.get("/lang/<code>")
+def language(code: str) -> Response:
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next"), url_for(".unlock")), 303)
+    set_language(response, code, secure=False)
+    return response
+
+
+# -- inbox and sync -------------------------------------------------------------
+
+
+@bp.get("/inbox")
+def inbox() -> str:
+    state = unlocked()
+    status = request.args.get("status", "")
+    region = request.args.get("region", "")
+    with state.lock:
+        reports = state.vault.reports()
+        rows = [_inbox_row(state, report) for report in reports]
+    regions = sorted({(r.region, r.region_label) for r in rows if r.region}, key=lambda x: x[1])
+    shown = [
+        r
+        for r in rows
+        if (not status or r.report.status == status) and (not region or r.region == region)
+    ]
+    return render_template(
+        "admin/inbox.html",
+        rows=shown,
+        total=len(rows),
+        counts=Counter(r.status for r in reports),
+        statuses=STATUSES,
+        regions=regions,
+        status=status,
+        region=region,
+    )
+
+
+def _inbox_row(state: Unlocked, report: VaultReport) -> InboxRow:
+    answers = _answers(state, report.id)
+    region = report_region(answers) if answers is not None else None
+    return InboxRow(report, region, region_label(region, lang()))
+
+
+def _answers(state: Unlocked, report_id: str) -> dict[str, Any] | None:
+    """The report's answers, decrypted once per unlock and kept in memory; None if unreadable."""
+    if report_id not in state.answers:
+        try:
+            state.answers[report_id] = state.vault.answers(report_id)
+        except VaultError:
+            return None
+    return state.answers[report_id]
+
+
+@bp.post("/sync")
+def sync_now() -> Response:
+    state = unlocked()
+    with state.lock:
+        _sync(state)
+    return redirect(url_for(".inbox"), 303)
+
+
+def _sync(state: Unlocked) -> None:
+    try:
+        with make_client(state) as client:
+            result = sync(state.vault, client)
+    except (ConsoleError, SyncError, ClientError, VaultError) as exc:
+        state.notify("error", _("Sync failed: %(reason)s", reason=str(exc)))
+        return
+    state.notify(
+        "info",
+        _(
+            "Sync done: %(fetched)d new item(s) fetched for %(reports)d report(s), "
+            "%(skipped)d already in the vault.",
+            fetched=len(result.fetched),
+            reports=len(set(result.reports)),
+            skipped=len(result.skipped),
+        ),
+    )
+    for refusal in result.refused:
+        state.notify("error", _("Refused and not kept: %(what)s", what=str(refusal)))
+
+
+def make_client(state: Unlocked) -> ApiClient:
+    """A signed client for the server given at start, or the one the vault remembers."""
+    url = config().server_url or state.vault.server_url
+    if not url:
+        raise ConsoleError(_("no server is known yet: start the console with --server URL"))
+    proxy = state.vault.proxy
+    if (urlsplit(url).hostname or "").endswith(".onion") and not proxy:
+        raise ConsoleError(_("an .onion server needs a Tor proxy: sync once with amanat-admin"))
+    try:
+        return ApiClient(url, state.key, proxy=proxy)
+    except ClientError as exc:
+        raise ConsoleError(str(exc)) from exc
+
+
+# -- one report ----------------------------------------------------------------
+
+
+@bp.get("/reports/<report_id>")
+def report(report_id: str) -> str:
+    return _report_page(report_id, ReplyForm(formdata=None), StatusForm(formdata=None))
+
+
+def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm) -> str:
+    state = unlocked()
+    with state.lock:
+        report = _report_or_404(state, report_id)
+        answers = _answers(state, report_id)
+        files = state.vault.files(report_id)
+        conversation = state.vault.conversation(report_id)
+        state.vault.mark_read(report_id)
+    status_form.status.data = report.status
+    return render_template(
+        "admin/report.html",
+        report=report,
+        answers_missing=answers is None,
+        sections=answer_sections(answers or {}, lang()),
+        narrative=narrative_of(answers or {}),
+        files=files,
+        conversation=conversation,
+        reply_form=reply_form,
+        status_form=status_form,
+        statuses=STATUSES,
+    )
+
+
+def _report_or_404(state: Unlocked, report_id: str) -> VaultReport:
+    try:
+        return state.vault.report(report_id)
+    except KeyError:
+        abort(404)
+
+
+@bp.post("/reports/<report_id>/reply")
+def reply(report_id: str) -> Response | tuple[str, int]:
+    state = unlocked()
+    form = ReplyForm()
+    with state.lock:
+        _report_or_404(state, report_id)
+        if not form.validate_on_submit():
+            state.notify("error", _("Write a reply of at most 20000 characters."))
+            return _report_page(report_id, form, StatusForm(formdata=None)), 400
+        try:
+            _send_reply(state, report_id, (form.text.data or "").strip())
+        except (ConsoleError, ClientError, VaultError) as exc:
+            state.notify("error", _("The reply was not sent: %(reason)s", reason=str(exc)))
+            return _report_page(report_id, form, StatusForm(formdata=None)), 502
+    return redirect(url_for(".report", report_id=report_id), 303)
+
+
+def _send_reply(state: Unlocked, report_id: str, text: str) -> None:
+    envelope, signature = state.vault.seal_reply(report_id, text)
+    with make_client(state) as client:
+        stored = client.post_reply(report_id, envelope, signature)
+        _keep_own_reply(state.vault, report_id, stored, envelope)
+        state.notify("info", _("Reply sent. The source sees it at their next login."))
+        # Bring the report up to date (the reply as the server lists it, anything new).
+        try:
+            sync(state.vault, client)
+        except (SyncError, ClientError) as exc:
+            state.notify("error", _("Sync failed: %(reason)s", reason=str(exc)))
+
+
+def _keep_own_reply(vault: Vault, report_id: str, stored: Any, envelope: bytes) -> None:
+    """Put the reply just sent into the vault, if the server's answer describes it."""
+    try:
+        blob = check_blob(stored)
+    except (ValueError, KeyError, TypeError, VaultError):
+        return
+    if blob["sha256"] == hashlib.sha256(envelope).hexdigest() and not vault.has_blob(blob["id"]):
+        vault.add_blob_listing(report_id, blob)
+        vault.store_blob(blob["id"], envelope)
+        vault.save()
+
+
+@bp.post("/reports/<report_id>/status")
+def change_status(report_id: str) -> Response:
+    state = unlocked()
+    form = StatusForm()
+    with state.lock:
+        _report_or_404(state, report_id)
+        if not form.validate_on_submit():
+            state.notify("error", _("Choose one of the statuses offered."))
+            return redirect(url_for(".report", report_id=report_id), 303)
+        try:
+            with make_client(state) as client:
+                answer = client.set_status(report_id, form.status.data)
+        except (ConsoleError, ClientError) as exc:
+            state.notify("error", _("The status was not changed: %(reason)s", reason=str(exc)))
+        else:
+            new = str(answer.get("status", form.status.data))
+            state.vault.set_status(report_id, new)
+            state.vault.save()
+            state.notify("info", _("Status set to %(status)s.", status=status_label(new)))
+    return redirect(url_for(".report", report_id=report_id), 303)

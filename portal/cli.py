@@ -142,6 +142,25 @@ def recipient_revoke(recipient_id: int) -> None:
 
 
 @main.command()
+@click.option(
+    "--grace-seconds",
+    default=3600,
+    show_default=True,
+    type=int,
+    help="Leave anything younger alone (partial uploads: at least a day).",
+)
+def sweep(grace_seconds: int) -> None:
+    """Delete partial uploads and blobs no report refers to (left by a killed worker)."""
+    from portal.store import BlobStore
+    from portal.sweep import sweep as sweep_store
+
+    settings = _settings()
+    with _session(settings) as session:
+        swept = sweep_store(session, BlobStore(settings.data_dir), grace_seconds)
+    click.echo(f"Removed {swept.partial} partial uploads and {swept.orphans} orphan blobs.")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 def serve(host: str, port: int) -> None:

@@ -54,7 +54,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         # The largest upload plus room for the form's other fields.
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + MIB,
         MAX_FORM_PARTS=1000,
-        PERMANENT_SESSION_LIFETIME=settings.session_minutes * 60,
+        # A source may spend hours on a report (writing, then a large video
+        # over Tor); a form token that expired meanwhile would throw the
+        # report away at the end. Flask's signed cookie, which holds only the
+        # form-token secret, is accepted for 12 hours (Flask checks this age
+        # even for browser-session cookies), and the token itself has no
+        # separate limit. The source's login session is separate and
+        # expires after AMANAT_SESSION_MINUTES idle.
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
     )
 
     headers.init_app(app, settings)

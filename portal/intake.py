@@ -266,8 +266,10 @@ def store_reply(
     author: Recipient,
     envelope: bytes,
     signature: bytes,
+    kind: str = "reply",
 ) -> Blob:
-    """Store a reviewer's sealed reply with its receipt and signature, and commit.
+    """Store a reviewer's sealed reply (or case event, kind "event") with its
+    receipt and signature, and commit.
 
     The caller has checked the envelope's kind and the signature. On any
     failure nothing is left: no row, no blob file.
@@ -280,7 +282,7 @@ def store_reply(
         row = blob_row(
             server_key,
             report.id,
-            "reply",
+            kind,
             pending,
             author="reviewer",
             recipient_id=author.id,
@@ -302,5 +304,15 @@ def store_reply(
 
 
 def choose_for(session: Session) -> Callable[[str | None], list[Recipient]]:
-    """A choose_recipients callback routing by region over session's reviewers."""
-    return lambda region: recipients_for(session, region)
+    """A choose_recipients callback routing by region over session's reviewers.
+
+    It ends its read transaction at once, so an upload that streams for
+    hours holds no database transaction open meanwhile.
+    """
+
+    def choose(region: str | None) -> list[Recipient]:
+        recipients = recipients_for(session, region)
+        session.commit()
+        return recipients
+
+    return choose

@@ -237,11 +237,13 @@ def report_submit() -> Response | tuple[str, int]:
     """Receive a report. A session that ended while the source was typing loses
     nothing typed: the form comes back filled in, asking for the codename."""
     db = get_session()
+    # The session is checked before the body is read: a large video over Tor
+    # takes longer than a session lasts, and must not be refused at the end.
+    source, new_cookie = logged_in(), None
     try:
         submission = read_upload(intake.choose_for(db))
     except NotAcceptingReports:
         return render_template("portal/closed.html"), 503
-    source, new_cookie = logged_in(), None
     if source is None:
         relogged = login_with(submission.fields.get("codename"))
         if relogged is None:

@@ -190,3 +190,41 @@ def test_another_sources_report_is_not_found(app, client, recipient_key):
         ).status_code
         == 404
     )
+
+
+def test_report_written_over_hours_is_still_accepted(app, client, recipient_key, monkeypatch):
+    import time
+
+    get_codename(client)
+    page = text_of(client.get("/report"))
+    later = time.time() + 5 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    body = encode(report_fields(token_in(page), narrative="Писала весь вечер"))
+    response = client.post("/report", data=body, content_type=content_type())
+    assert response.status_code != 400, text_of(response)
+
+
+def test_upload_that_outlasts_the_session_is_still_accepted(
+    app, client, recipient_key, monkeypatch
+):
+    """A video over Tor can take hours; the session is checked when the upload starts."""
+    import datetime as dt
+
+    from portal import intake, models
+
+    get_codename(client)
+    page = text_of(client.get("/report"))
+    real_receive = intake.receive
+
+    def slow_receive(*args, **kwargs):
+        submission = real_receive(*args, **kwargs)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)
+        monkeypatch.setattr(models, "utcnow", lambda: later)
+        monkeypatch.setattr("portal.sources.utcnow", lambda: later)
+        return submission
+
+    monkeypatch.setattr(intake, "receive", slow_receive)
+    body = encode(report_fields(token_in(page)), [("evidence", "v.mp4", b"video", "video/mp4")])
+    response = client.post("/report", data=body, content_type=content_type())
+    assert response.status_code == 303, text_of(response)
+    assert count(app, Report) == 1

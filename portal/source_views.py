@@ -40,16 +40,7 @@ from portal.multipart import boundary_of
 from portal.questionnaire import in_danger, load_questionnaire, validate
 from portal.routing import NotAcceptingReports, active_recipients, recipients_of_report
 from portal.services import blob_store, installation_salt_of, server_key
-from portal.sources import (
-    COOKIE_NAME,
-    LoggedIn,
-    create_source,
-    derive,
-    end_session,
-    find_source,
-    load_session,
-    start_session,
-)
+from portal.sources import COOKIE_NAME, LoggedIn, end_session, load_session, log_in
 from portal.views import bp, current_settings
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -98,6 +89,27 @@ def accepting_reports() -> bool:
     return bool(active_recipients(get_session()))
 
 
+def login_with(codename: str | None, *, create: bool = False) -> tuple[LoggedIn, str] | None:
+    """Log in with a typed codename; None if it is malformed or (without create) unknown.
+
+    The caller commits.
+    """
+    if not codename:
+        return None
+    settings = current_settings()
+    try:
+        return log_in(
+            get_session(),
+            codename,
+            installation_salt_of(),
+            settings.kdf_cost,
+            settings.session_minutes,
+            create=create,
+        )
+    except BadCodenameError:
+        return None
+
+
 @bp.get("/codename")
 def new_codename() -> str | tuple[str, int]:
     if not accepting_reports():
@@ -112,12 +124,11 @@ def confirm_codename() -> Response | str | tuple[str, int]:
     form = NewCodenameForm()
     if not form.validate():
         return render_template("portal/codename.html", form=form), 400
-    settings = current_settings()
-    derived = derive(form.codename.data or "", installation_salt_of(), settings.kdf_cost)
-    db = get_session()
-    source = find_source(db, derived) or create_source(db, derived)
-    cookie = start_session(db, source, derived.box, settings.session_minutes)
-    db.commit()
+    opened = login_with(form.codename.data, create=True)
+    if opened is None:  # the form has already checked the codename's digits
+        return render_template("portal/codename.html", form=form), 400
+    get_session().commit()
+    cookie = opened[1]
     response = redirect(url_for("portal.report_form"), code=303)
     set_source_cookie(response, cookie)
     return response
@@ -134,15 +145,12 @@ def login_submit() -> Response | tuple[str, int]:
     form = LoginForm()
     if not form.validate():
         return render_template("portal/login.html", form=form, expired=False), 400
-    settings = current_settings()
-    derived = derive(form.codename.data or "", installation_salt_of(), settings.kdf_cost)
-    db = get_session()
-    source = find_source(db, derived)
-    if source is None:
+    opened = login_with(form.codename.data)
+    if opened is None:
         form.codename.errors = [_("No report was found for this codename. Check each digit.")]
         return render_template("portal/login.html", form=form, expired=False), 400
-    cookie = start_session(db, source, derived.box, settings.session_minutes)
-    db.commit()
+    get_session().commit()
+    cookie = opened[1]
     response = redirect(url_for("portal.status"), code=303)
     set_source_cookie(response, cookie)
     return response
@@ -212,23 +220,6 @@ def read_upload(choose: Callable[[str | None], list[Any]]) -> intake.Submission:
         check_token=check_token,
         choose_recipients=choose,
     )
-
-
-def login_with(codename: str | None) -> tuple[LoggedIn, str] | None:
-    """Log in with a codename typed into a form; None if it is malformed or unknown."""
-    if not codename:
-        return None
-    settings = current_settings()
-    try:
-        derived = derive(codename, installation_salt_of(), settings.kdf_cost)
-    except BadCodenameError:
-        return None
-    db = get_session()
-    source = find_source(db, derived)
-    if source is None:
-        return None
-    cookie = start_session(db, source, derived.box, settings.session_minutes)
-    return LoggedIn(source=source, key=derived.box, session_digest=""), cookie
 
 
 @bp.post("/report")

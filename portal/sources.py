@@ -96,6 +96,31 @@ def find_source(session: Session, derived: SourceSecrets) -> Source | None:
     return session.scalar(select(Source).where(Source.lookup_digest == derived.lookup_digest))
 
 
+def log_in(
+    session: Session,
+    codename: str,
+    salt: bytes,
+    cost: KdfCost,
+    minutes: int,
+    *,
+    create: bool = False,
+) -> tuple[LoggedIn, str] | None:
+    """Open a session for the source of codename; return it and the cookie value.
+
+    With create, a new codename gets its source; without, an unknown one
+    gives None. Raises BadCodenameError for a malformed codename (before any
+    slow work). The caller commits.
+    """
+    derived = derive(codename, salt, cost)
+    source = find_source(session, derived)
+    if source is None:
+        if not create:
+            return None
+        source = create_source(session, derived)
+    cookie = start_session(session, source, derived.box, minutes)
+    return LoggedIn(source=source, key=derived.box, session_digest=""), cookie
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 

@@ -334,10 +334,23 @@ def _report_json(
 @click.argument("blob_id")
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @keyfile_option
+@server_option
+@proxy_option
 @vault_option
 @plain_errors
-def export_command(report_id: str, blob_id: str, out: Path, keyfile: Path, vault_dir: Path) -> None:
-    """Decrypt one file of a report to --out (it appears only if the whole file verifies)."""
+def export_command(
+    report_id: str,
+    blob_id: str,
+    out: Path,
+    keyfile: Path,
+    server: str | None,
+    proxy: str | None,
+    vault_dir: Path,
+) -> None:
+    """Decrypt one file of a report to --out (it appears only if the whole file verifies).
+
+    The export is written to the case's custody log (posted now, or at the next sync).
+    """
     if out.exists():
         raise click.ClickException(f"{out} already exists; it was not changed.")
     vault = open_vault(vault_dir, keyfile)
@@ -348,6 +361,30 @@ def export_command(report_id: str, blob_id: str, out: Path, keyfile: Path, vault
         f"Wrote {out}: {manifest.filename} ({manifest.content_type}), {manifest.size} bytes, "
         f"sha256 {manifest.sha256}; it matches what the source's browser sealed."
     )
+    _log_custody(vault, server, proxy, report_id, [blob_id], "export")
+
+
+def _log_custody(
+    vault: Vault,
+    server: str | None,
+    proxy: str | None,
+    report_id: str,
+    blob_ids: list[str],
+    action: str,
+) -> None:
+    """Record a custody event per file: posted if the server answers, else queued."""
+    from admin.custody import record_custody
+
+    client = make_client(vault, server, proxy) if (server or vault.server_url) else None
+    try:
+        posted = all(record_custody(vault, client, report_id, b, action) for b in blob_ids)
+    finally:
+        if client is not None:
+            client.close()
+    if not posted:
+        click.echo(
+            "The custody log entry is kept in the vault and is sent at the next sync.", err=True
+        )
 
 
 @main.command("reply")
@@ -418,6 +455,158 @@ def status_command(
     click.echo(f"Report {report_id} is now {value}.")
 
 
+# -- case work: events, verification, evidence --------------------------------------
+
+
+@main.command("case")
+@click.argument("report_id")
+@keyfile_option
+@vault_option
+@click.option("--json", "as_json", is_flag=True, help="Print the state and history as JSON.")
+@plain_errors
+def case_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) -> None:
+    """Show a report's case record (folded from its signed events) and its history."""
+    from admin.case import load_case
+
+    vault = open_vault(vault_dir, keyfile)
+    case = load_case(vault, report_id)
+    history = [
+        {
+            "status": i.status,
+            "author": i.author_name,
+            "blob_id": i.blob_id,
+            "reason": i.reason,
+            "event": i.event,
+        }
+        for i in case.history
+    ]
+    if as_json:
+        out = {"state": case.state, "history": history}
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    click.echo(f"Case of report {report_id}")
+    for key, value in case.state.items():
+        if key not in ("conflicts", "rejected"):
+            click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+    for conflict in case.state["conflicts"]:
+        others = "; ".join(
+            f"{json.dumps(c['value'], ensure_ascii=False)} by {c['by']}"
+            for c in conflict["concurrent"]
+        )
+        kept = conflict["kept"]
+        click.echo(
+            f"  CONFLICT on {conflict['field']}: kept "
+            f"{json.dumps(kept['value'], ensure_ascii=False)} by {kept['by']}; "
+            f"concurrent: {others}"
+        )
+    click.echo("History:")
+    for item in case.history:
+        event = item.event or {}
+        mark = {"verified": "ok", "pending": "queued"}.get(item.status, "REJECTED")
+        what = f"{event.get('type')} {json.dumps(event.get('data'), ensure_ascii=False)}"
+        click.echo(f"  [{mark}] {event.get('day', '')} {item.author_name or '?'}: {what}")
+        if item.reason:
+            click.echo(f"      {item.reason}")
+
+
+@main.command("event")
+@click.argument("report_id")
+@click.argument("event_type")
+@click.option(
+    "--json",
+    "data_file",
+    required=True,
+    type=click.File("r", encoding="utf-8"),
+    help="The event's data as JSON (- for standard input).",
+)
+@keyfile_option
+@server_option
+@proxy_option
+@vault_option
+@plain_errors
+def event_command(
+    report_id: str,
+    event_type: str,
+    data_file: Any,
+    keyfile: Path,
+    server: str | None,
+    proxy: str | None,
+    vault_dir: Path,
+) -> None:
+    """Add a case event, e.g. event ID set_priority --json - <<< '{"priority": "high"}'."""
+    from admin.case import CaseError, submit_event
+
+    try:
+        data = json.load(data_file)
+    except ValueError as exc:
+        raise click.ClickException("The event data is not JSON; nothing was sent.") from exc
+    vault = open_vault(vault_dir, keyfile)
+    vault.report(report_id)
+    with make_client(vault, server, proxy) as client:
+        try:
+            event, posted = submit_event(vault, client, report_id, event_type, data)
+        except CaseError as exc:
+            raise click.ClickException(f"{_sentence(str(exc))} Nothing was sent.") from exc
+    where = "sent" if posted else "kept in the vault; it is sent at the next sync"
+    click.echo(f"Event {event['id']} ({event_type}) {where}.")
+
+
+@main.command("verify")
+@click.argument("report_id")
+@keyfile_option
+@vault_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@plain_errors
+def verify_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) -> None:
+    """Check each file: the server's receipt, the ciphertext, the plaintext and its manifest."""
+    from admin.custody import checks_json, verify_report
+
+    vault = open_vault(vault_dir, keyfile)
+    checks = verify_report(vault, report_id)
+    if as_json:
+        click.echo(json.dumps(checks_json(checks), indent=2, ensure_ascii=False))
+    else:
+        if not checks:
+            click.echo(f"Report {report_id} has no files.")
+        for check in checks:
+            verdict = "HOLDS" if check.ok else "DOES NOT HOLD"
+            click.echo(f"File {check.blob_id} ({check.filename or 'name unknown'}): {verdict}")
+            click.echo(f"  receipt:    {check.receipt}")
+            click.echo(f"  ciphertext: {check.ciphertext}")
+            click.echo(f"  plaintext:  {check.plaintext}")
+    if any(not c.ok for c in checks):
+        raise click.ClickException("At least one file does not hold; see above.")
+
+
+@main.command("evidence")
+@click.argument("report_id")
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@keyfile_option
+@server_option
+@proxy_option
+@vault_option
+@plain_errors
+def evidence_command(
+    report_id: str,
+    out: Path,
+    keyfile: Path,
+    server: str | None,
+    proxy: str | None,
+    vault_dir: Path,
+) -> None:
+    """Write a zip for a lawyer: the original files, hashes, receipts and the custody log."""
+    from admin.custody import build_evidence
+
+    if out.exists():
+        raise click.ClickException(f"{out} already exists; it was not changed.")
+    vault = open_vault(vault_dir, keyfile)
+    files = [f.blob_id for f in vault.files(report_id)]
+    # Logged first, so the package's own custody log shows this share.
+    _log_custody(vault, server, proxy, report_id, files, "share")
+    entries = build_evidence(vault, report_id, out)
+    click.echo(f"Wrote {out}: {len(entries)} file(s), verified, with receipts and custody log.")
+
+
 @main.command("console")
 @keyfile_option
 @server_option
@@ -446,6 +635,129 @@ def console_command(
     app = create_console(keyfile, vault_dir, server, idle_minutes)
     click.echo(f"Reviewer console on http://{host}:{port}/ (Ctrl-C stops it).")
     serve(app, host, port)
+
+
+# -- statistics -------------------------------------------------------------------
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("write the date as YYYY-MM-DD") from exc
+
+
+@main.command("stats")
+@keyfile_option
+@vault_option
+@click.option("--from", "start", callback=_day, help="First day counted (YYYY-MM-DD).")
+@click.option("--to", "end", callback=_day, help="Last day counted (YYYY-MM-DD).")
+@click.option("--region", help="Count only this region's cases (a region code, e.g. osh).")
+@click.option(
+    "--threshold",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Hide counts from 1 to this minus one.",
+)
+@click.option("--lang", type=click.Choice(["en", "ru", "ky"]), default="en", show_default=True)
+@click.option(
+    "--csv", "csv_dir", type=click.Path(path_type=Path, file_okay=False), help="Write CSVs here."
+)
+@click.option(
+    "--html", "html_file", type=click.Path(path_type=Path, dir_okay=False), help="Printable report."
+)
+@plain_errors
+def stats_command(
+    keyfile: Path,
+    vault_dir: Path,
+    start: Any,
+    end: Any,
+    region: str | None,
+    threshold: int,
+    lang: str,
+    csv_dir: Path | None,
+    html_file: Path | None,
+) -> None:
+    """Count clients, cases and breakdowns for programme reports; small counts are hidden."""
+    from datetime import date
+
+    from admin.stats import compute_stats, load_case_rows
+    from admin.stats_render import print_html, report_text, report_view, translations, write_csv_dir
+
+    if (start and end) and end < start:
+        raise click.UsageError("--to is before --from.")
+    period = (start or date.min, end or date.max) if (start or end) else None
+    vault = open_vault(vault_dir, keyfile)
+    stats = compute_stats(load_case_rows(vault), period, region, threshold)
+    gettext = translations(lang)
+    view = report_view(stats, lang, gettext)
+    click.echo(report_text(view), nl=False)
+    if csv_dir:
+        for path in write_csv_dir(view, csv_dir):
+            click.echo(f"Wrote {path}", err=True)
+    if html_file:
+        html_file.write_text(print_html(view, gettext), encoding="utf-8")
+        click.echo(f"Wrote {html_file}", err=True)
+
+
+# -- keeping the vault: backups and a new key ---------------------------------
+
+
+@main.command("vault-backup")
+@vault_option
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@plain_errors
+def vault_backup_command(vault_dir: Path, out: Path) -> None:
+    """Copy your vault (still encrypted) into one file; keep your key file apart from it."""
+    from admin.backup import backup_vault
+
+    done = backup_vault(vault_dir, out)
+    click.echo(f"Wrote {out}: the vault index and {done.blobs} blob(s), all still encrypted.")
+
+
+@main.command("vault-restore")
+@click.argument("archive", metavar="FILE", type=click.Path(path_type=Path, exists=True))
+@vault_option
+@plain_errors
+def vault_restore_command(archive: Path, vault_dir: Path) -> None:
+    """Unpack a vault backup FILE into an empty vault folder."""
+    from admin.backup import restore_vault
+
+    done = restore_vault(archive, vault_dir)
+    click.echo(f"Restored the vault index and {done.blobs} blob(s) into {vault_dir}.")
+
+
+@main.command("reseal")
+@click.option(
+    "--old-keyfile", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
+)
+@keyfile_option
+@vault_option
+@plain_errors
+def reseal_command(old_keyfile: Path, keyfile: Path, vault_dir: Path) -> None:
+    """Re-seal everything in your vault from your old key to your new key (--keyfile).
+
+    AMANAT_PASSPHRASE, if set, must open both key files; otherwise each is asked for.
+    """
+    from admin.rekey import reseal_vault
+
+    click.echo(f"Old key file {old_keyfile}:", err=True)
+    old_key = open_keyfile(old_keyfile)
+    click.echo(f"New key file {keyfile}:", err=True)
+    new_key = open_keyfile(keyfile)
+    done = reseal_vault(vault_dir, old_key, new_key)
+    click.echo(
+        f"Re-sealed {len(done.resealed)} blob(s) to {new_key.name} "
+        f"({new_key.bundle().fingerprint}); {len(done.already)} were already."
+    )
+    for blob_id, reason in done.refused.items():
+        click.echo(f"Left blob {blob_id} as it was: {reason}.", err=True)
+    click.echo("Now sync with the new key file; the old one no longer opens this vault.")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from crypto.requests_auth import sign_request
 
 DOWNLOAD_CHUNK = 64 * 1024
 REPLY_SIGNATURE_HEADER = "Amanat-Reply-Signature"
+EVENT_SIGNATURE_HEADER = "Amanat-Event-Signature"
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -203,6 +204,17 @@ class ApiClient:
         }
         response = self._send(
             "POST", f"reports/{report_id}/replies", body=envelope, headers=headers, ok=(200, 201)
+        )
+        return self._json(response)
+
+    def post_event(self, report_id: str, envelope: bytes, signature: bytes) -> dict[str, Any]:
+        """POST a sealed case event; return the stored blob as the listing shows it."""
+        headers = {
+            "Content-Type": "application/octet-stream",
+            EVENT_SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
+        }
+        response = self._send(
+            "POST", f"reports/{report_id}/events", body=envelope, headers=headers, ok=(200, 201)
         )
         return self._json(response)
 

@@ -20,7 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
 import templates
-from admin import console_errors, console_files, console_views
+from admin import console_case, console_errors, console_files, console_views, stats_views
 from admin.console_state import Keyring
 from portal.headers import SECURITY_HEADERS
 from portal.i18n import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES
@@ -98,6 +98,8 @@ def create_console(
     console_errors.init_app(app)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(console_files.bp)
+    app.register_blueprint(console_case.bp)
+    app.register_blueprint(stats_views.bp)
     return app
 
 

@@ -14,14 +14,17 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, abort, g, redirect, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from admin.client import ClientError
 from admin.console_errors import error_page
 from admin.console_images import ImageError, image_type, strip_metadata
+from admin.custody import record_custody
 from admin.vault import VaultError, check_id
 from crypto.errors import EnvelopeError
 from crypto.manifest import FileOpener, Manifest
@@ -36,7 +39,10 @@ _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
 def _open(blob_id: str) -> tuple[Manifest, FileOpener]:
-    """The verified manifest and a fresh opener for a file; 404 or an error page otherwise."""
+    """The verified manifest and a fresh opener for a file; 404 or an error page otherwise.
+
+    The decryption is written to the case's custody log first (admin/custody.py).
+    """
     try:
         check_id(blob_id, "blob id")
     except VaultError:
@@ -45,12 +51,25 @@ def _open(blob_id: str) -> tuple[Manifest, FileOpener]:
     with state.lock:
         try:
             manifest = state.vault.manifest(blob_id)
+            _log_decrypt(state, blob_id)
             opener = state.vault.open_file(blob_id)
         except KeyError:
             abort(404)
         except VaultError as exc:
             abort(error_page(409, _("This file cannot be opened"), str(exc)))
     return manifest, opener
+
+
+def _log_decrypt(state: Any, blob_id: str) -> None:
+    """Record a custody event; posted now if the server answers, else kept for the next sync."""
+    from admin.console_views import ConsoleError, make_client
+
+    report_id = state.vault.blob_report(blob_id)
+    try:
+        with make_client(state) as client:
+            record_custody(state.vault, client, report_id, blob_id, "decrypt")
+    except (ConsoleError, ClientError):
+        record_custody(state.vault, None, report_id, blob_id, "decrypt")
 
 
 def verified_chunks(opener: FileOpener) -> Iterator[bytes]:

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 
 from admin.client import ApiClient, ClientError
 from admin.console_answers import answer_sections, narrative_of, region_label, report_region
+from admin.console_case import case_context
 from admin.console_forms import (
     STATUSES,
     ReplyForm,
@@ -259,6 +260,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         answers = _answers(state, report_id)
         files = state.vault.files(report_id)
         conversation = state.vault.conversation(report_id)
+        case = case_context(state, report_id)
         state.vault.mark_read(report_id)
     status_form.status.data = report.status
     return render_template(
@@ -272,6 +274,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         reply_form=reply_form,
         status_form=status_form,
         statuses=STATUSES,
+        **case,
     )
 
 

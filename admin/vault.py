@@ -24,6 +24,7 @@ from nacl.signing import VerifyKey
 
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import BadSignatureError, EnvelopeError, NotARecipientError
+from crypto.events import sign_event
 from crypto.keys import ReviewerKey
 from crypto.manifest import FileOpener, Manifest
 from crypto.manifest import export_file as _export_file
@@ -130,6 +131,7 @@ def _empty_index() -> dict[str, Any]:
         "cursor": None,
         "reports": {},
         "manifests": {},
+        "pending_events": [],
     }
 
 
@@ -390,21 +392,59 @@ class Vault:
         if entry.text is None:
             return entry
         author_key = blob.get("author_key")
-        own_key = _b64(bytes(self.key.signing.verify_key))
-        if author_key != own_key and author_key not in reviewers:
+        own_keys = {_b64(bytes(self.key.signing.verify_key)), *self.former_verify_keys()}
+        if author_key not in own_keys and author_key not in reviewers:
             problem = "signed by a key that is not one of this report's reviewers"
             return _unverified(entry, problem)
         try:
             verify_reply(
                 VerifyKey(_unb64(author_key)),
                 report_id,
-                hashlib.sha256(self._read_blob(blob["id"])).hexdigest(),
+                self._signed_digest(blob),
                 _unb64(blob.get("signature")),
             )
         except (BadSignatureError, ValueError, TypeError, binascii.Error):
             return _unverified(entry, "the reviewer's signature does not verify")
-        name = self.key.name if author_key == own_key else reviewers.get(author_key)
+        name = self.key.name if author_key in own_keys else reviewers.get(author_key)
         return Entry(**{**entry.__dict__, "author_name": name})
+
+    def _signed_digest(self, blob: dict[str, Any]) -> str:
+        """The SHA-256 a reply's signature covers: the ciphertext as the server received it.
+
+        A blob re-sealed to a new key (admin.rekey) is no longer those bytes;
+        if it is still the file the re-sealing wrote, the digest the server's
+        receipt vouched for at sync stands in for it.
+        """
+        digest = hashlib.sha256(self._read_blob(blob["id"])).hexdigest()
+        if self._index.setdefault("resealed", {}).get(blob["id"]) == digest:
+            return str(blob["sha256"])
+        return digest
+
+    def mark_resealed(self, blob_id: str, sha256: str) -> None:
+        """Record that blob_id was re-sealed to a new key and now has this SHA-256."""
+        self._index.setdefault("resealed", {})[check_id(blob_id, "blob id")] = sha256
+
+    def resealed_digest(self, blob_id: str) -> str | None:
+        value = self._index.setdefault("resealed", {}).get(blob_id)
+        return value if isinstance(value, str) else None
+
+    def former_verify_keys(self) -> set[str]:
+        return {k["verify_key"] for k in self._index.setdefault("former_keys", [])}
+
+    def rekey(self, new_key: ReviewerKey) -> None:
+        """Seal the index to new_key from now on, and keep the old key's public half as former.
+
+        Replies are never again sealed to the old key, and the reviewer's
+        replies signed with it still show as theirs. Saves the index.
+        """
+        old = {
+            "verify_key": _b64(bytes(self.key.signing.verify_key)),
+            "box_key": _b64(bytes(self.key.box.public_key)),
+        }
+        if old not in self._index.setdefault("former_keys", []):
+            self._index.setdefault("former_keys", []).append(old)
+        self.key = new_key
+        self.save()
 
     def files(self, report_id: str) -> list[FileEntry]:
         """The report's evidence files (ciphertext facts; the manifest once it is cached)."""
@@ -498,6 +538,8 @@ class Vault:
             keys += [_unb64(r["box_key"]) for r in report.recipients]
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise VaultError(f"report {report_id} has a malformed key in its listing") from exc
+        former = {_unb64(k["box_key"]) for k in self._index.setdefault("former_keys", [])}
+        keys = [k for k in keys if k not in former]
         keys.append(bytes(self.key.box.public_key))
         unique = list(dict.fromkeys(k for k in keys if len(k) == 32))
         if len(unique) != len(set(keys)):
@@ -505,6 +547,85 @@ class Vault:
         envelope = seal_bytes(text.encode("utf-8"), [PublicKey(k) for k in unique], Kind.REPLY)
         digest = hashlib.sha256(envelope).hexdigest()
         return envelope, sign_reply(self.key.signing, report_id, digest)
+
+    # -- case events ---------------------------------------------------------
+
+    def seal_event(self, report_id: str, content: bytes) -> tuple[bytes, bytes]:
+        """Seal a case event to every reviewer of the report (never the source), and sign it.
+
+        Returns (envelope, signature) as POST /api/v1/reports/<id>/events takes them.
+        """
+        report = self.report(report_id)
+        try:
+            keys = [_unb64(r["box_key"]) for r in report.recipients]
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise VaultError(f"report {report_id} has a malformed key in its listing") from exc
+        keys.append(bytes(self.key.box.public_key))
+        if any(len(k) != 32 for k in keys):
+            raise VaultError(f"report {report_id} has a malformed key in its listing")
+        unique = list(dict.fromkeys(keys))
+        envelope = seal_bytes(content, [PublicKey(k) for k in unique], Kind.EVENT)
+        digest = hashlib.sha256(envelope).hexdigest()
+        return envelope, sign_event(self.key.signing, report_id, digest)
+
+    def event_blobs(self, report_id: str) -> list[dict[str, Any]]:
+        """The listing entries of the report's case events (present in the vault or not)."""
+        return [b for b in self.report(report_id).blobs if b["kind"] == "event"]
+
+    def read_blob(self, blob_id: str) -> bytes:
+        """The ciphertext of a blob held in the vault; raise VaultError if it is not there."""
+        return self._read_blob(blob_id)
+
+    def open_event(self, blob_id: str) -> bytes:
+        """An event's content, opened in memory; raise DamagedVaultError if it does not open."""
+        try:
+            return open_bytes(self._read_blob(blob_id), self.key.box, Kind.EVENT).content
+        except EnvelopeError as exc:
+            raise DamagedVaultError(f"event {blob_id} does not open with this key") from exc
+
+    def queue_event(self, report_id: str, envelope: bytes, signature: bytes) -> None:
+        """Keep an event that could not be posted (server unreachable) until the next sync."""
+        self._entry(report_id)
+        self._index["pending_events"].append(
+            {"report_id": report_id, "envelope": _b64(envelope), "signature": _b64(signature)}
+        )
+        self.save()
+
+    def pending_events(self, report_id: str | None = None) -> list[tuple[str, bytes, bytes]]:
+        """Events waiting to be posted, oldest first: (report id, envelope, signature)."""
+        return [
+            (p["report_id"], _unb64(p["envelope"]), _unb64(p["signature"]))
+            for p in self._index["pending_events"]
+            if report_id is None or p["report_id"] == report_id
+        ]
+
+    def drop_pending_event(self, envelope: bytes) -> None:
+        """Forget a queued event once the server has stored it (the caller saves)."""
+        encoded = _b64(envelope)
+        self._index["pending_events"] = [
+            p for p in self._index["pending_events"] if p["envelope"] != encoded
+        ]
+
+    def keep_posted_blob(self, report_id: str, blob: dict[str, Any], envelope: bytes) -> bool:
+        """Keep a blob this machine posted, if the server's (checked) answer describes it.
+
+        Return False, keeping nothing, when the answer's SHA-256 is not the envelope's.
+        """
+        if blob["sha256"] != hashlib.sha256(envelope).hexdigest():
+            return False
+        if not self.has_blob(blob["id"]):
+            self.add_blob_listing(report_id, blob)
+            self.store_blob(blob["id"], envelope)
+        return True
+
+    def blob_report(self, blob_id: str) -> str:
+        """The id of the report a blob belongs to; KeyError if the vault lists no such blob."""
+        return self._blob(blob_id)[0]
+
+    def manifest_if_known(self, blob_id: str) -> Manifest | None:
+        """The cached manifest of a file, without decrypting anything."""
+        cached = self._index["manifests"].get(blob_id)
+        return Manifest(**cached) if cached is not None else None
 
 
 def _unverified(entry: Entry, problem: str) -> Entry:

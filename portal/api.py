@@ -20,15 +20,16 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request, send_file
 from nacl.signing import VerifyKey
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from crypto.envelope import MAGIC, VERSION, Kind
 from crypto.errors import BadSignatureError
+from crypto.events import verify_event
 from crypto.replies import verify_reply
-from portal import api_auth, intake
+from portal import api_auth, intake, retention
 from portal.api_auth import ApiError
 from portal.db import get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
@@ -39,6 +40,7 @@ API_VERSION = 1
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024**2
 REPLY_SIGNATURE_HEADER = "Amanat-Reply-Signature"
+EVENT_SIGNATURE_HEADER = "Amanat-Event-Signature"
 # The start of every envelope: magic, format version, kind (crypto.envelope).
 _ENVELOPE_START = struct.Struct(">7sBB")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -136,11 +138,15 @@ def bad_request(message: str) -> ApiError:
 
 @bp.get("/server")
 def server() -> dict[str, Any]:
-    return {
+    info: dict[str, Any] = {
         "version": API_VERSION,
         "receipt_key": _b64(bytes(server_key().verify_key)),
         "regions": list(current_settings().regions),
     }
+    if not _reviewer().region_list:
+        # Coordinators (all regions) hear of reports no active key can open.
+        info["stranded_reports"] = retention.stranded_reports(get_session())
+    return info
 
 
 @bp.get("/reports")
@@ -247,6 +253,8 @@ def blob(blob_id: str) -> Response:
     )
     if row is None:
         raise not_found()
+    if _reaches_the_end(row.size):
+        retention.record_delivery(get_session(), row.id, _reviewer().id)
     try:
         # A path (not an open file) lets Werkzeug answer Range and
         # If-None-Match; the day replaces the file's precise mtime.
@@ -262,34 +270,68 @@ def blob(blob_id: str) -> Response:
         raise not_found() from exc
 
 
+def _reaches_the_end(size: int) -> bool:
+    """Whether this request asks for the blob through to its last byte.
+
+    Only such a download counts as a delivery for retention: a reviewer who
+    fetched the first half has not got the blob.
+    """
+    wanted = request.range
+    if wanted is None:
+        return True
+    span = wanted.range_for_length(size)
+    return span is not None and span[1] >= size
+
+
 @bp.post("/reports/<report_id>/replies")
 def post_reply(report_id: str) -> tuple[dict[str, Any], int]:
+    return _post_signed_envelope(report_id, "reply")
+
+
+@bp.post("/reports/<report_id>/events")
+def post_event(report_id: str) -> tuple[dict[str, Any], int]:
+    return _post_signed_envelope(report_id, "event")
+
+
+# What a reviewer may post: the envelope kind, the signature header and check.
+_POSTED = {
+    "reply": (Kind.REPLY, REPLY_SIGNATURE_HEADER, verify_reply),
+    "event": (Kind.EVENT, EVENT_SIGNATURE_HEADER, verify_event),
+}
+
+
+def _post_signed_envelope(report_id: str, kind: str) -> tuple[dict[str, Any], int]:
+    """Store a reviewer's sealed, signed reply or case event; 201 with the blob's listing."""
     report = readable_report(report_id)
     reviewer = _reviewer()
+    envelope_kind, header, verify_signature = _POSTED[kind]
     if request.mimetype != "application/octet-stream":
-        raise bad_request("a reply is sent as application/octet-stream")
+        raise bad_request(f"a {kind} is sent as application/octet-stream")
     envelope = request.get_data(cache=True)
-    check_reply_envelope(envelope)
+    check_envelope(envelope, envelope_kind)
     try:
-        signature = base64.b64decode(request.headers.get(REPLY_SIGNATURE_HEADER, ""), validate=True)
+        signature = base64.b64decode(request.headers.get(header, ""), validate=True)
         digest = hashlib.sha256(envelope).hexdigest()
-        verify_reply(VerifyKey(reviewer.verify_key), report.id, digest, signature)
+        verify_signature(VerifyKey(reviewer.verify_key), report.id, digest, signature)
     except (binascii.Error, ValueError, BadSignatureError) as exc:
-        raise bad_request("the reply signature does not verify with this key") from exc
+        raise bad_request(f"the {kind} signature does not verify with this key") from exc
     db = get_session()
-    row = intake.store_reply(db, blob_store(), server_key(), report, reviewer, envelope, signature)
+    row = intake.store_reply(
+        db, blob_store(), server_key(), report, reviewer, envelope, signature, kind=kind
+    )
     return _blob_json(row, {reviewer.id: reviewer}), 201
 
 
-def check_reply_envelope(envelope: bytes) -> None:
-    """Raise ApiError (400) unless envelope starts like a version 1 REPLY envelope."""
+def check_envelope(envelope: bytes, kind: Kind) -> None:
+    """Raise ApiError (400) unless envelope starts like a version 1 envelope of kind."""
     if len(envelope) < _ENVELOPE_START.size:
         raise bad_request("the body is not an envelope")
-    magic, version, kind = _ENVELOPE_START.unpack_from(envelope)
+    magic, version, found = _ENVELOPE_START.unpack_from(envelope)
     if magic != MAGIC or version != VERSION:
         raise bad_request("the body is not a version 1 envelope")
-    if kind != Kind.REPLY:
-        raise bad_request("the envelope is not a reply")
+    if found != kind:
+        noun = "a reply" if kind == Kind.REPLY else "a case event"
+        raise bad_request(f"the envelope is not {noun}")
 
 
 @bp.put("/reports/<report_id>/status")
@@ -317,23 +359,8 @@ def delete_report(report_id: str) -> tuple[str, int]:
 
 
 def remove_report(session: Session, report_id: str) -> None:
-    """Delete a report's rows and its blob files, and commit.
-
-    The report row is locked first, so a follow-up arriving meanwhile waits
-    and then fails rather than leave a file behind. Files go after the rows
-    are deleted but before the commit: if anything fails, the rows remain
-    and deleting again finishes the job.
-    """
-    session.execute(select(Report.id).where(Report.id == report_id).with_for_update())
-    names = session.scalars(
-        delete(Blob).where(Blob.report_id == report_id).returning(Blob.storage_name)
-    ).all()
-    session.execute(delete(ReportRecipient).where(ReportRecipient.report_id == report_id))
-    session.execute(delete(Report).where(Report.id == report_id))
-    store = blob_store()
-    for name in names:
-        store.delete(name)
-    session.commit()
+    """Delete a report's rows and shred its blob files, and commit (portal.retention)."""
+    retention.remove_report(session, blob_store(), report_id)
 
 
 def init_app(app: Flask) -> None:

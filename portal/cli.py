@@ -27,6 +27,7 @@ from portal.recipients import (
     list_recipients,
     parse_regions,
     register_recipient,
+    replace_recipient,
     revoke_recipient,
 )
 from portal.serverkey import load_or_create_signing_key
@@ -126,6 +127,52 @@ def recipient_list() -> None:
         for row in rows:
             state = "active" if row.active else f"revoked {row.revoked_day}"
             click.echo(f"{row.id}\t{row.name}\t{row.fingerprint}\t{_regions_text(row)}\t{state}")
+        _warn_stranded(session)
+
+
+def _warn_stranded(session: Session) -> None:
+    from portal.retention import stranded_reports
+
+    stranded = stranded_reports(session)
+    if stranded:
+        click.echo(
+            f"WARNING: {len(stranded)} report(s) are sealed only to revoked keys; no active "
+            f"reviewer can open them: {' '.join(stranded)}",
+            err=True,
+        )
+
+
+@recipient.command("replace")
+@click.argument("old_id", type=int)
+@click.argument(
+    "bundle_file", metavar="NEW_BUNDLE.json", type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--regions", default=None, help="Comma list of regions (default: the old key's).")
+def recipient_replace(old_id: int, bundle_file: Path, regions: str | None) -> None:
+    """Replace reviewer OLD_ID's lost or compromised key with NEW_BUNDLE.json.
+
+    The old key is revoked; the new one covers the same regions and may act
+    on the old key's reports (docs/DEPLOY.md, "A reviewer replaces a key").
+    """
+    settings = _settings()
+    try:
+        bundle = RecipientBundle.from_json(bundle_file.read_bytes())
+        region_list = None if regions is None else parse_regions(regions, settings.regions)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {bundle_file}: {exc.strerror}") from None
+    except (BadBundleError, RecipientError) as exc:
+        raise click.ClickException(str(exc)) from None
+    with _session(settings) as session:
+        try:
+            added = replace_recipient(session, old_id, bundle, region_list)
+        except RecipientError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"recipient {old_id} is revoked; added recipient {added.id}: {added.name}")
+        click.echo(f"fingerprint: {added.fingerprint}")
+        click.echo(f"regions: {_regions_text(added)}")
+        click.echo("Compare the fingerprint with the reviewer over the phone or in person.")
+        _warn_stranded(session)
 
 
 @recipient.command("revoke")
@@ -139,6 +186,7 @@ def recipient_revoke(recipient_id: int) -> None:
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"revoked recipient {revoked.id}: {revoked.name}")
+        _warn_stranded(session)
 
 
 @main.command()
@@ -158,6 +206,95 @@ def sweep(grace_seconds: int) -> None:
     with _session(settings) as session:
         swept = sweep_store(session, BlobStore(settings.data_dir), grace_seconds)
     click.echo(f"Removed {swept.partial} partial uploads and {swept.orphans} orphan blobs.")
+
+
+@main.command()
+@click.option(
+    "--grace-seconds",
+    default=3600,
+    show_default=True,
+    type=int,
+    help="Leave orphan blobs younger than this alone (partial uploads: at least a day).",
+)
+def purge(grace_seconds: int) -> None:
+    """Shred what the server no longer needs (run daily: deploy/amanat-retention.timer).
+
+    Reports every reviewer synced AMANAT_RETENTION_DAYS ago (default 30;
+    "never" keeps them), expired sessions and nonces, partial uploads and
+    orphan blobs. Files are overwritten before they are unlinked.
+    """
+    from portal.retention import purge as purge_all
+    from portal.store import BlobStore
+
+    settings = _settings()
+    with _session(settings) as session:
+        store = BlobStore(settings.data_dir)
+        done = purge_all(session, store, settings.retention_days, grace_seconds)
+    click.echo(
+        f"Shredded {done.reports} report(s) synced by every reviewer, {done.partial} partial "
+        f"upload(s) and {done.orphans} orphan blob(s); removed {done.sessions} expired "
+        f"session(s) and {done.nonces} nonce(s)."
+    )
+
+
+@main.command()
+@click.option(
+    "--nginx-conf",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The nginx configuration in front of the portal, if any.",
+)
+@click.option(
+    "--gunicorn-conf",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The gunicorn configuration file (deploy/gunicorn.conf.py).",
+)
+def check(nginx_conf: Path | None, gunicorn_conf: Path | None) -> None:
+    """Inspect this deployment; print every problem with its fix; exit 1 if any."""
+    from portal.check import Deployment, check_deployment
+
+    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf))
+    count = 0
+    for name, problems in found.items():
+        if not problems:
+            click.echo(f"ok       {name}")
+        for problem in problems:
+            count += 1
+            click.echo(f"PROBLEM  {name}: {problem.what}\n         fix: {problem.fix}")
+    if count:
+        raise click.ClickException(f"{count} problem(s) found")
+    click.echo("No problems found.")
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def backup(out: Path) -> None:
+    """Write the database, blob store and server keys to one tar file (mode 0600)."""
+    from portal.backup import BackupError, create_backup
+
+    try:
+        done = create_backup(_settings(), out)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {done.reports} report(s) and {done.blobs} blob(s) to {out}.")
+    for name in done.missing:
+        click.echo(f"warning: blob {name} was deleted during the backup", err=True)
+
+
+@main.command()
+@click.argument(
+    "archive", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+def restore(archive: Path) -> None:
+    """Restore a backup FILE into an empty database and data directory."""
+    from portal.backup import BackupError, restore_backup
+
+    try:
+        done = restore_backup(_settings(), archive)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored {done.reports} report(s) and {done.blobs} blob(s) from {archive}.")
+    if done.missing:
+        raise click.ClickException(f"{len(done.missing)} blob(s) named by the database are missing")
 
 
 @main.command()

@@ -42,6 +42,9 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         # NORMAL is durable in WAL mode except for the last transactions
         # before a power cut, at about twice FULL's write rate.
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Deleted rows are overwritten with zeros, not left in free pages
+        # (portal.shred truncates the WAL after a purge).
+        cursor.execute("PRAGMA secure_delete = ON")
     finally:
         cursor.close()
 

@@ -8,9 +8,10 @@ pages. The pages never show a traceback, a path or an exception message.
 
 from __future__ import annotations
 
+import errno
 import logging
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -99,9 +100,32 @@ def _database_unavailable(exc: OperationalError) -> Response:
     return response
 
 
+# A full disk (or quota): the upload stopped and was deleted; say so, as 507
+# (Werkzeug has no exception for 507, so it is not in MESSAGES).
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+NO_SPACE_MESSAGE = (
+    _l("There is not enough space on the server right now"),
+    _l("Nothing you sent was kept. Try again in a few hours, or send fewer or smaller files."),
+)
+
+
+def _storage_error(exc: OSError) -> Response:
+    if exc.errno not in _NO_SPACE:
+        raise exc  # any other OSError stays an internal error
+    log.error("storage full: an upload was refused and deleted")
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": {"code": "insufficient_storage", "message": "disk full"}})
+        response.status_code = 507
+    else:
+        response = error_response(507, str(NO_SPACE_MESSAGE[0]), str(NO_SPACE_MESSAGE[1]))
+    response.headers["Retry-After"] = "3600"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages on app."""
     for code in MESSAGES:
         app.register_error_handler(code, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(OSError, _storage_error)

@@ -142,10 +142,16 @@ def store_report(
     On any failure nothing is left: no row, no blob file.
     """
     report = Report(id=new_public_id(), source_id=source.id)
-    session.add(report)
-    session.flush()  # the report row first: blobs and slots refer to it
-    for recipient in submission.recipients:
-        session.add(ReportRecipient(report_id=report.id, recipient_id=recipient.id))
+    try:
+        session.add(report)
+        session.flush()  # the report row first: blobs and slots refer to it
+        for recipient in submission.recipients:
+            session.add(ReportRecipient(report_id=report.id, recipient_id=recipient.id))
+    except BaseException:
+        # The database failed before _commit_blobs took charge of the files.
+        session.rollback()
+        submission.discard(store)
+        raise
     content = json.dumps(answers, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return _commit_blobs(
         session, store, server_key, report, submission, ("answers", Kind.REPORT, content)

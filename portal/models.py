@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -38,7 +39,7 @@ NAMING_CONVENTION = {
 }
 
 REPORT_STATUSES = ("received", "in_review", "closed")
-BLOB_KINDS = ("answers", "file", "message", "reply")
+BLOB_KINDS = ("answers", "file", "message", "reply", "event")
 BLOB_AUTHORS = ("source", "reviewer")
 PUBLIC_ID_CHARS = 26
 
@@ -147,6 +148,10 @@ class ReportRecipient(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     )
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"), primary_key=True)
+    # False for a slot granted to a replacement key (`amanat-server recipient
+    # replace`): that key may act on the report through the API, but the
+    # report's envelopes were sealed to the old key, not to it.
+    sealed: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Blob(Base):
@@ -170,6 +175,18 @@ class Blob(Base):
     # The reviewer's signature over a reply (crypto.replies); None for the source's blobs.
     signature: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
+
+
+class BlobDelivery(Base):
+    """A reviewer downloaded a blob to its end (the day only): retention counts these."""
+
+    __tablename__ = "blob_deliveries"
+
+    blob_id: Mapped[str] = mapped_column(
+        ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
 class SourceSession(Base):

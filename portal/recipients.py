@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crypto.keys import RecipientBundle
-from portal.models import Recipient, today
+from portal.models import Recipient, ReportRecipient, today
 
 
 class RecipientError(Exception):
@@ -79,3 +79,35 @@ def revoke_recipient(session: Session, recipient_id: int) -> Recipient:
     recipient.active = False
     recipient.revoked_day = today()
     return recipient
+
+
+def replace_recipient(
+    session: Session,
+    old_id: int,
+    bundle: RecipientBundle,
+    regions: Iterable[str] | None = None,
+) -> Recipient:
+    """Register bundle as the replacement of a reviewer's lost or compromised key.
+
+    The new key gets the old one's regions (unless regions is given); the
+    old key is revoked (if it is not already); and the new key is granted
+    the old one's reports, so the reviewer can still reply, set statuses and
+    delete them. The server cannot re-seal anything: those reports'
+    envelopes stay sealed to the old key (the slots say sealed=False), and
+    the reviewer re-seals their vault copies with `amanat-admin reseal`.
+    The caller commits. Raises RecipientError as register_recipient does.
+    """
+    old = session.get(Recipient, old_id)
+    if old is None:
+        raise RecipientError(f"there is no recipient {old_id}")
+    new = register_recipient(session, bundle, old.region_list if regions is None else regions)
+    if old.active:
+        revoke_recipient(session, old_id)
+    granted = session.scalars(
+        select(ReportRecipient.report_id).where(ReportRecipient.recipient_id == old_id)
+    ).all()
+    session.add_all(
+        ReportRecipient(report_id=r, recipient_id=new.id, sealed=False) for r in granted
+    )
+    session.flush()
+    return new

@@ -60,6 +60,10 @@ class Settings:
     crisis_contacts: str | None = None
     regions: tuple[str, ...] = DEFAULT_REGIONS
     session_minutes: int = 30
+    # Reports are deleted from the server this many days after every
+    # reviewer they are sealed to downloaded all of them (`amanat-server
+    # purge`); None keeps them until a reviewer deletes them.
+    retention_days: int | None = 30
 
     @property
     def kdf_cost(self) -> KdfCost:
@@ -112,6 +116,7 @@ class Settings:
             crisis_contacts=(environ.get("AMANAT_CRISIS_CONTACTS") or "").strip() or None,
             regions=regions or DEFAULT_REGIONS,
             session_minutes=_positive_int(environ, "AMANAT_SESSION_MINUTES", 30),
+            retention_days=_retention_days(environ),
         )
 
     def check_safe(self) -> None:
@@ -163,6 +168,12 @@ def _data_dir_problems(data_dir: Path) -> list[str]:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return [f"the data directory {data_dir} is open to group or others (chmod 700 it)"]
     return []
+
+
+def _retention_days(environ: Mapping[str, str]) -> int | None:
+    if environ.get("AMANAT_RETENTION_DAYS", "").strip().lower() == "never":
+        return None
+    return _positive_int(environ, "AMANAT_RETENTION_DAYS", 30)
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:

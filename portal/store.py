@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from portal.shred import shred_file
 from portal.writer import BackgroundWriter
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{32}$")
@@ -90,13 +91,13 @@ class BlobStore:
         _fsync_dir(self.root)
 
     def discard(self, blob: PendingBlob) -> None:
-        """Close and delete a pending blob; safe to call more than once."""
+        """Close and shred a pending blob; safe to call more than once."""
         # The blob is being thrown away: a write error no longer matters.
         with contextlib.suppress(Exception):
             blob.writer.close()
         if not blob.file.closed:
             blob.file.close()
-        blob.path.unlink(missing_ok=True)
+        shred_file(blob.path)
 
     @contextmanager
     def open(self, name: str) -> Iterator[BinaryIO]:
@@ -104,7 +105,8 @@ class BlobStore:
             yield file
 
     def delete(self, name: str) -> None:
-        self.path_of(name).unlink(missing_ok=True)
+        """Shred a committed blob (overwrite, fsync, unlink); nothing if it is gone."""
+        shred_file(self.path_of(name))
 
     def sweep_incoming(self, older_than_seconds: float = 24 * 3600) -> int:
         """Delete partial blobs left by a killed worker; return how many went."""
@@ -112,7 +114,7 @@ class BlobStore:
         removed = 0
         for path in self.incoming.iterdir():
             if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
+                shred_file(path)
                 removed += 1
         return removed
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Blob
+from portal.shred import shred_file
 from portal.store import BlobStore
 
 
@@ -38,6 +39,6 @@ def sweep(session: Session, store: BlobStore, older_than_seconds: float = 3600) 
     orphans = 0
     for path in store.root.iterdir():
         if path.name not in known and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+            shred_file(path)
             orphans += 1
     return Swept(partial=partial, orphans=orphans)

@@ -528,7 +528,8 @@ def test_content_disposition_has_no_header_injection():
 # -- the command -------------------------------------------------------------------
 
 
-REFUSED_HOSTS = ["0.0.0.0", "::", "192.168.1.10", "10.0.0.2", "example.org"]  # noqa: S104
+# Addresses the console must refuse to bind to (S104 flags the literal "0.0.0.0").
+REFUSED_HOSTS = ["0.0.0.0", "::", "192.168.1.10", "10.0.0.2", "example.org"]  # noqa: S104 - refused, not bound
 
 
 @pytest.mark.parametrize("host", REFUSED_HOSTS)

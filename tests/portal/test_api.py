@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from crypto.envelope import Kind, open_bytes, seal_bytes
+from crypto.events import sign_event, verify_event
 from crypto.keys import ReviewerKey
 from crypto.receipts import Receipt, verify_receipt
 from crypto.replies import sign_reply, verify_reply
@@ -629,3 +630,65 @@ def test_api_needs_no_csrf_but_source_forms_still_do(app: Flask, reviewer: ApiCl
     assert refused.status_code == 400
     assert refused.mimetype == "text/html"
     assert "amanat_source" not in (refused.headers.get("Set-Cookie") or "")
+
+
+# Case events
+
+
+def seal_event(listed: dict, content: bytes = b'{"v": 1}') -> bytes:
+    keys = [PublicKey(unb64(r["box_key"])) for r in listed["recipients"]]
+    return seal_bytes(content, keys, Kind.EVENT)
+
+
+def event_signature(key: ReviewerKey, report_id: str, envelope: bytes) -> dict[str, str]:
+    signature = sign_event(key.signing, report_id, hashlib.sha256(envelope).hexdigest())
+    return {api.EVENT_SIGNATURE_HEADER: b64(signature)}
+
+
+def test_case_event_is_stored_with_receipt_and_listed(app: Flask, reviewer: ApiClient) -> None:
+    _, codename, report_id = new_report(app)
+    (listed,) = reviewer.reports()
+    envelope = seal_event(listed)
+    response = reviewer.post_bytes(
+        f"/api/v1/reports/{report_id}/events",
+        envelope,
+        headers=event_signature(reviewer.key, report_id, envelope),
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    stored = response.get_json()
+    assert stored["kind"] == "event" and stored["author"] == "reviewer"
+    assert stored["sha256"] == hashlib.sha256(envelope).hexdigest()
+    verify_event(
+        reviewer.key.signing.verify_key, report_id, stored["sha256"], unb64(stored["signature"])
+    )
+    server_key = VerifyKey(unb64(reviewer.get("/api/v1/server").get_json()["receipt_key"]))
+    receipt = Receipt(
+        stored["id"], report_id, "event", len(envelope), stored["sha256"], str(today())
+    )
+    verify_receipt(server_key, receipt, unb64(stored["receipt"]))
+    (again,) = [b for b in reviewer.reports()[0]["blobs"] if b["kind"] == "event"]
+    assert again == stored
+    other_browser = app.test_client()
+    login(other_browser, codename)
+    # The source's page lists replies, messages and files only; an event changes nothing there.
+    assert other_browser.get("/status").status_code == 200
+
+
+def test_case_event_needs_an_event_envelope_and_an_event_signature(
+    app: Flask, reviewer: ApiClient
+) -> None:
+    _, _, report_id = new_report(app)
+    (listed,) = reviewer.reports()
+    envelope = seal_event(listed)
+    path = f"/api/v1/reports/{report_id}/events"
+    reply = seal_reply(listed)
+    attempts = [
+        (envelope, reply_signature(reviewer.key, report_id, envelope)),  # a reply's signature
+        (reply, event_signature(reviewer.key, report_id, reply)),  # a reply's envelope
+        (envelope, event_signature(reviewer.key, "another-report", envelope)),
+        (envelope, {}),
+    ]
+    for body, headers in attempts:
+        assert error_of(reviewer.post_bytes(path, body, headers=headers)) == (400, "bad_request")
+    assert rows(app, Blob, kind="event") == []
+    assert no_stray_files(app)

@@ -1,0 +1,299 @@
+"""Evidence custody: a signed log of who decrypted, exported or shared each file,
+a check of every file against the server's receipt and its manifest, and a
+package for a lawyer.
+
+The custody log is made of case events (admin/case.py, type "custody"), so
+it is sealed, signed and shared like the rest of the case, and the server
+cannot forge or drop an entry unnoticed by a reviewer who holds it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import VerifyKey
+
+from admin.case import load_case, submit_event, today
+from admin.client import ApiClient
+from admin.vault import Vault, VaultError
+from crypto.envelope import Kind, Opener
+from crypto.errors import BadSignatureError, EnvelopeError, MalformedError
+from crypto.manifest import Manifest
+from crypto.receipts import Receipt, verify_receipt
+
+_CHUNK = 1024 * 1024
+
+
+def record_custody(
+    vault: Vault, client: ApiClient | None, report_id: str, blob_id: str, action: str
+) -> bool:
+    """Write a custody event (decrypt, export or share of a file) to the case.
+
+    The event is sealed, signed and posted; if the server cannot be reached
+    (or client is None) it is queued in the vault and posted at the next
+    sync. Returns True if it was posted now. Raises ClientError if the
+    server refuses it, CaseError for an unknown action.
+    """
+    manifest = vault.manifest_if_known(blob_id)
+    if manifest is None:
+        manifest = vault.manifest(blob_id)
+    data = {"action": action, "blob_id": blob_id, "sha256": manifest.sha256}
+    _, posted = submit_event(vault, client, report_id, "custody", data)
+    return posted
+
+
+# -- verify ------------------------------------------------------------------------
+
+
+@dataclass
+class FileCheck:
+    """What holds for one file: the receipt, the ciphertext and the plaintext."""
+
+    blob_id: str
+    filename: str | None = None
+    receipt: str = "not checked"
+    ciphertext: str = "not checked"
+    plaintext: str = "not checked"
+    manifest_sha256: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _receipt_key(vault: Vault) -> VerifyKey:
+    if not vault.receipt_key:
+        raise VaultError("no server receipt key is pinned yet; run sync first")
+    return VerifyKey(base64.b64decode(vault.receipt_key))
+
+
+def check_receipt(key: VerifyKey, report_id: str, blob: dict[str, Any]) -> None:
+    """Return if the server's receipt covers this blob as listed; raise BadSignatureError."""
+    receipt = Receipt(
+        blob_id=blob["id"],
+        report_id=report_id,
+        kind=blob["kind"],
+        size=blob["size"],
+        sha256=blob["sha256"],
+        day=blob["created_day"],
+    )
+    try:
+        signature = base64.b64decode(str(blob.get("receipt")), validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise BadSignatureError("the receipt is not base64") from exc
+    verify_receipt(key, receipt, signature)
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def verify_file(vault: Vault, report_id: str, blob: dict[str, Any], key: VerifyKey) -> FileCheck:
+    """Check one file's receipt, its ciphertext on disk and its plaintext against the manifest."""
+    check = FileCheck(blob_id=blob["id"])
+    try:
+        check_receipt(key, report_id, blob)
+        check.receipt = "the server's signed receipt holds for this report, size and SHA-256"
+    except BadSignatureError:
+        check.receipt = "FORGED OR ALTERED: the receipt does not verify with the pinned key"
+        check.problems.append("receipt")
+    path = vault.blob_path(blob["id"])
+    if not path.is_file():
+        check.ciphertext = "MISSING: not in the vault (run sync)"
+        check.problems.append("missing")
+        return check
+    size, digest = _hash_file(path)
+    if (size, digest) == (blob["size"], blob["sha256"]):
+        check.ciphertext = "the ciphertext on disk is exactly what the server signed"
+    else:
+        check.ciphertext = "CHANGED: the ciphertext on disk is not what the receipt covers"
+        check.problems.append("ciphertext")
+    _check_plaintext(path, vault, check)
+    return check
+
+
+def _check_plaintext(path: Path, vault: Vault, check: FileCheck) -> None:
+    # The opener is used directly (not FileOpener) so a mismatch can say what was found.
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as src:
+            opener = Opener(src, vault.key.box, Kind.FILE)
+            for chunk in opener.chunks():
+                digest.update(chunk)
+                size += len(chunk)
+            manifest = Manifest.from_bytes(opener.trailer or b"")
+    except (EnvelopeError, MalformedError) as exc:
+        check.plaintext = f"DOES NOT OPEN: {exc}"
+        check.problems.append("envelope")
+        return
+    check.filename = manifest.filename
+    check.manifest_sha256 = manifest.sha256
+    if (manifest.size, manifest.sha256) == (size, digest.hexdigest()):
+        check.plaintext = f"the plaintext matches its manifest: SHA-256 {manifest.sha256}"
+    else:
+        check.plaintext = (
+            f"ALTERED: the manifest says SHA-256 {manifest.sha256} ({manifest.size} bytes), "
+            f"the content is {digest.hexdigest()} ({size} bytes)"
+        )
+        check.problems.append("manifest")
+
+
+def verify_report(vault: Vault, report_id: str) -> list[FileCheck]:
+    """Check every file of the report. Raises KeyError (no such report) or VaultError."""
+    key = _receipt_key(vault)
+    blobs = [b for b in vault.report(report_id).blobs if b["kind"] == "file"]
+    return [verify_file(vault, report_id, b, key) for b in blobs]
+
+
+# -- the evidence package --------------------------------------------------------------
+
+
+README = """\
+Evidence package for report {report_id}
+Made on {day} by {reviewer} with Amanat.
+
+What is here
+  files/            the files exactly as the source sent them (never altered)
+  sealed/           the same files as encrypted on the server (ciphertext)
+  manifest.json     for each file: name, type, size, SHA-256 of the file and of
+                    its ciphertext, the server's receipt
+  receipt_key.txt   the server's public receipt key (Ed25519, base64)
+  custody_log.json  who decrypted, exported or shared each file, and when
+                    (each entry was signed by that reviewer; "status" says
+                    whether the signature was verified when this package was made)
+  events.json       the signatures of the case events, for an expert to check
+
+How to check
+  1. The file is unchanged: compute its SHA-256 (sha256sum files/NAME on
+     Linux, certutil -hashfile NAME SHA256 on Windows, shasum -a 256 on macOS)
+     and compare with "sha256" in manifest.json.
+  2. The server received it on that day: the receipt in manifest.json is an
+     Ed25519 signature by receipt_key.txt, purpose "receipt", over the JSON
+     {{"blob_id","day","kind","report_id","sha256","size","v":1}} (sorted keys,
+     no spaces), where sha256 is the ciphertext's ("ciphertext_sha256"; the
+     file in sealed/ hashes to it). docs/PROTOCOL.md section 3 gives the exact bytes.
+  3. The link between the ciphertext and the file is the manifest sealed
+     inside the ciphertext; any reviewer of the case can open it again and
+     confirm with `amanat-admin verify {report_id}`.
+"""
+
+
+def build_evidence(vault: Vault, report_id: str, out: Path) -> list[dict[str, Any]]:
+    """Write the evidence package to out (a zip that appears only when complete).
+
+    Every file is decrypted and verified against its manifest on the way in;
+    raises VaultError if any does not verify (nothing is written then).
+    Returns the manifest entries.
+    """
+    report = vault.report(report_id)
+    key = _receipt_key(vault)
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.{os.urandom(6).hex()}.partial")
+    entries = []
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as package:
+            for blob in (b for b in report.blobs if b["kind"] == "file"):
+                entries.append(_add_file(vault, report_id, blob, key, package))
+            _add_logs(vault, report_id, package, entries)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return entries
+
+
+def _add_file(
+    vault: Vault, report_id: str, blob: dict[str, Any], key: VerifyKey, package: zipfile.ZipFile
+) -> dict[str, Any]:
+    check = verify_file(vault, report_id, blob, key)
+    if not check.ok:
+        raise VaultError(f"file {blob['id']} does not verify ({', '.join(check.problems)})")
+    manifest = vault.manifest(blob["id"])
+    name = f"files/{blob['id'][:12]}-{_safe_name(manifest.filename)}"
+    opener = vault.open_file(blob["id"])
+    try:
+        with package.open(name, "w", force_zip64=True) as dst:
+            for chunk in opener.chunks():
+                dst.write(chunk)
+    except EnvelopeError as exc:
+        raise VaultError(f"file {blob['id']} failed to verify while packing: {exc}") from exc
+    package.write(vault.blob_path(blob["id"]), f"sealed/{blob['id']}")
+    return {
+        "path": name,
+        "filename": manifest.filename,
+        "content_type": manifest.content_type,
+        "size": manifest.size,
+        "sha256": manifest.sha256,
+        "blob_id": blob["id"],
+        "ciphertext_sha256": blob["sha256"],
+        "ciphertext_size": blob["size"],
+        "received_day": blob["created_day"],
+        "receipt": blob["receipt"],
+    }
+
+
+def _add_logs(
+    vault: Vault, report_id: str, package: zipfile.ZipFile, entries: list[dict[str, Any]]
+) -> None:
+    case = load_case(vault, report_id)
+    custody = [
+        {
+            "day": item.event["day"],
+            "by": item.author_name,
+            "author_key": item.event["author"],
+            "status": item.status,
+            **item.event["data"],
+        }
+        for item in case.history
+        if item.event is not None and item.event["type"] == "custody"
+    ]
+    signatures = [
+        {
+            "blob_id": b["id"],
+            "author_key": b.get("author_key"),
+            "signature": b.get("signature"),
+            "ciphertext_sha256": b["sha256"],
+            "receipt": b["receipt"],
+        }
+        for b in vault.event_blobs(report_id)
+    ]
+    report_json = {"report_id": report_id, "files": entries}
+    package.writestr("manifest.json", _json(report_json))
+    package.writestr("custody_log.json", _json(custody))
+    package.writestr("events.json", _json(signatures))
+    package.writestr("receipt_key.txt", f"{vault.receipt_key}\n")
+    readme = README.format(
+        report_id=report_id, day=today(), reviewer=vault.key.name or "a reviewer"
+    )
+    package.writestr("README.txt", readme)
+
+
+def _safe_name(filename: str) -> str:
+    """The file's own name, without a path, for a zip member (manifest.json keeps the original)."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in ':*?"<>|')
+    return name.strip(" .")[:120] or "file"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def checks_json(checks: list[FileCheck]) -> list[dict[str, Any]]:
+    return [{**asdict(c), "ok": c.ok} for c in checks]

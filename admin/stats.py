@@ -1,0 +1,556 @@
+"""Programme statistics from case records: pure counting, no Flask, no I/O.
+
+`compute_stats` turns case rows (the source's answers beside the reviewer's
+case state) into the figures REAct programmes publish: clients, cases, cases
+qualified as violations, and one table per breakdown. Every table carries
+its counting rule, and every cell knows whether it must be hidden.
+
+Counting rules (also printed with each table):
+
+- A client is a distinct client code; a case without one is its own client.
+- Key population, gender and age group count clients, one row each. A
+  client in several key populations is counted once, under the first that
+  applies in KEY_POPULATION_PRIORITY: the most criminalised behaviour first
+  (drug use), then HIV status, then sex work, then sexual and gender
+  minorities, then the rest. Gender and age group come from the client's
+  most recent case in the selection that states them.
+- Region and resolution count cases, one row each.
+- Violation and perpetrator types count cases per type: one case may hold
+  several types, so totals exceed the number of cases. The reviewer's acts
+  are used when the case has any, else the source's own answers.
+- State role counts cases per role, from the acts only.
+- Response type counts responses (not cases), split given directly or referred.
+
+Suppression: a count from 1 to threshold-1 can identify a person in a small
+town, so it is hidden ("<5"); 0 is shown. Totals are printed, so when a
+column holds exactly one hidden cell, the smallest other non-zero cell of
+that column is hidden too (complementary suppression, marked "x"): the total
+then never gives a hidden count back. A total below the threshold is hidden
+like any cell. Headline figures follow the same threshold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+DEFAULT_THRESHOLD = 5
+SECONDARY_MARKER = "x"
+NOT_STATED = "not_stated"
+
+
+def N_(message: str) -> str:
+    """Mark message for translation; it is translated where it is shown."""
+    return message
+
+
+KEY_POPULATION_PRIORITY: tuple[str, ...] = (
+    "pwid",
+    "ost_client",
+    "pwud_non_injecting",
+    "plhiv",
+    "sex_worker",
+    "transgender_woman",
+    "transgender_man",
+    "msm",
+    "lgbtiq_other",
+    "tb_affected",
+    "hepc",
+    "prisoner",
+    "former_prisoner",
+    "partner_of_pwid",
+    "migrant",
+    "disability",
+    "homeless",
+    "other",
+    "none",
+    "prefer_not",
+)
+GENDERS = ("female", "male", "transgender_female", "transgender_male", "other", "prefer_not")
+AGE_GROUPS = ("0-15", "16-18", "19-35", "36-55", "56+", "prefer_not")
+# Regions are configuration; these are Kyrgyzstan's, and codes seen in reports are added.
+REGIONS = (
+    "bishkek",
+    "osh_city",
+    "batken",
+    "chuy",
+    "issyk_kul",
+    "jalal_abad",
+    "naryn",
+    "osh",
+    "talas",
+    "prefer_not",
+)
+VIOLATION_TYPES = (
+    "refusal_of_services",
+    "stigma_discrimination",
+    "confidentiality_breach",
+    "physical_violence",
+    "psychological_violence",
+    "economic_violence",
+    "arbitrary_detention",
+    "harassment_near_services",
+    "domestic_violence",
+    "denial_of_justice",
+    "other",
+)
+PERPETRATOR_TYPES = (
+    "police",
+    "other_law_enforcement",
+    "prison_staff",
+    "health_worker_public",
+    "health_worker_private",
+    "social_services",
+    "other_official",
+    "judiciary",
+    "employer",
+    "landlord",
+    "intimate_partner",
+    "family",
+    "neighbours_community",
+    "client_of_sex_worker",
+    "unknown_persons",
+    "other",
+    "unknown",
+)
+STATE_ROLES = ("perpetrator", "failed_to_protect", "failed_to_remedy", "none")
+RESPONSE_TYPES = (
+    "primary_legal_aid",
+    "secondary_legal_aid",
+    "psychosocial",
+    "medical_social_referral",
+    "accompaniment",
+    "shelter",
+    "art_ost_continuity",
+    "mediation_with_perpetrator",
+    "complaint_to_facility",
+    "complaint_to_police_or_prosecutor",
+    "complaint_to_ombudsman",
+    "strategic_litigation",
+    "un_communication",
+    "material_support",
+    "information_only",
+)
+RESPONSE_MODES = ("direct", "referred")
+RESOLUTIONS = (
+    "resolved_fully",
+    "resolved_partially",
+    "not_resolved",
+    "client_declined",
+    "lost_contact",
+    "ongoing",
+)
+
+# The counting rule of each table, in English; translated where shown.
+RULES: dict[str, str] = {
+    "key_population": N_(
+        "Clients, each counted once: a client in several key populations is counted under "
+        "the most relevant one, the first that applies in the order of this table. "
+        "The total is the number of clients."
+    ),
+    "gender": N_(
+        "Clients, each counted once, under the gender given in their most recent case. "
+        "The total is the number of clients."
+    ),
+    "age_group": N_(
+        "Clients, each counted once, under the age group given in their most recent case. "
+        "The total is the number of clients."
+    ),
+    "region": N_(
+        "Cases, each counted once, under the region named in the report. "
+        "The total is the number of cases."
+    ),
+    "violation_type": N_(
+        "Cases by violation type: one case may hold several violation types, so the total "
+        "exceeds the number of cases. The reviewer's acts are used when recorded, "
+        "otherwise the source's answers."
+    ),
+    "perpetrator_type": N_(
+        "Cases by perpetrator type: one case may involve several perpetrators, so the total "
+        "exceeds the number of cases. The reviewer's acts are used when recorded, "
+        "otherwise the source's answers."
+    ),
+    "state_role": N_(
+        "Cases by the state's role, from the acts the reviewer recorded: a case with several "
+        "acts may count under several roles, so the total may exceed the number of cases."
+    ),
+    "response_type": N_(
+        "Responses, not cases: every response recorded is counted once, as given directly "
+        "or referred; one case may receive several responses."
+    ),
+    "resolution": N_(
+        "Cases, each counted once, under the outcome the reviewer recorded; "
+        "cases with none are counted as not recorded."
+    ),
+}
+TITLES: dict[str, str] = {
+    "key_population": N_("Key population"),
+    "gender": N_("Gender"),
+    "age_group": N_("Age group"),
+    "region": N_("Region"),
+    "violation_type": N_("Violation type"),
+    "perpetrator_type": N_("Perpetrator type"),
+    "state_role": N_("State role"),
+    "response_type": N_("Response type"),
+    "resolution": N_("Resolution"),
+}
+TABLES = tuple(TITLES)
+
+
+class CaseRow(NamedTuple):
+    """One case: the source's report (its day and answers) and the reviewer's case state."""
+
+    report_id: str
+    created_day: str
+    answers: dict[str, Any]
+    case: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A count, and whether it is hidden (marker is what every output shows instead)."""
+
+    value: int
+    suppressed: bool = False
+    marker: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What an export prints: the marker for a hidden count, else the number."""
+        return self.marker if self.suppressed else str(self.value)
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One breakdown: rows by code, one column per count (most tables have one)."""
+
+    code: str
+    title: str
+    rule: str
+    unit: str  # "clients", "cases" or "responses"
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    totals: tuple[Cell, ...]
+    multi: bool = False
+
+    @property
+    def any_suppressed(self) -> bool:
+        cells = [c for r in self.rows for c in r.cells] + list(self.totals)
+        return any(c.suppressed for c in cells)
+
+
+@dataclass(frozen=True)
+class Stats:
+    period: tuple[date, date] | None
+    region: str | None
+    threshold: int
+    clients: Cell
+    cases: Cell
+    violations: Cell
+    tables: tuple[Table, ...] = field(default=())
+
+    def table(self, code: str) -> Table:
+        """The table with code. Raises KeyError for an unknown one."""
+        for table in self.tables:
+            if table.code == code:
+                return table
+        raise KeyError(code)
+
+
+def compute_stats(
+    cases: Iterable[CaseRow],
+    period: tuple[date, date] | None = None,
+    region: str | None = None,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> Stats:
+    """Count the cases created within period (inclusive) and in region (a code), if given.
+
+    Returns every figure with small cells already marked suppressed (see the module
+    docstring). Raises ValueError for a threshold below 1 or a period that ends
+    before it starts.
+    """
+    if threshold < 1:
+        raise ValueError("the suppression threshold must be at least 1")
+    if period is not None and period[1] < period[0]:
+        raise ValueError("the period ends before it starts")
+    selected = [c for c in cases if _in_period(c, period) and _in_region(c, region)]
+    selected.sort(key=lambda c: (c.created_day, c.report_id))
+    by_client: dict[str, list[CaseRow]] = defaultdict(list)
+    for case in selected:
+        by_client[client_of(case)].append(case)
+    violations = sum(1 for c in selected if _qualification(c.case) is True)
+    suppress = _Suppressor(threshold)
+    tables = (
+        _single("key_population", "clients", KEY_POPULATION_PRIORITY, by_client, key_population),
+        _single("gender", "clients", GENDERS, by_client, _latest("gender")),
+        _single("age_group", "clients", AGE_GROUPS, by_client, _latest("age_group")),
+        _per_case("region", REGIONS, selected, lambda c: [_region(c.answers)], multi=False),
+        _per_case("violation_type", VIOLATION_TYPES, selected, violation_types, multi=True),
+        _per_case("perpetrator_type", PERPETRATOR_TYPES, selected, perpetrator_types, multi=True),
+        _per_case("state_role", STATE_ROLES, selected, state_roles, multi=True),
+        _responses(selected),
+        _per_case("resolution", RESOLUTIONS, selected, lambda c: [resolution(c)], multi=False),
+    )
+    return Stats(
+        period=period,
+        region=region,
+        threshold=threshold,
+        clients=suppress.cell(len(by_client)),
+        cases=suppress.cell(len(selected)),
+        violations=suppress.cell(violations),
+        tables=tuple(suppress.table(t) for t in tables),
+    )
+
+
+# -- what each case and client counts as ---------------------------------------
+
+
+def client_of(case: CaseRow) -> str:
+    """The case's client code, or a code of its own when the reviewer recorded none."""
+    code = case.case.get("client_code")
+    return f"client:{code}" if isinstance(code, str) and code else f"case:{case.report_id}"
+
+
+def key_population(cases: Sequence[CaseRow]) -> str:
+    """The client's one key population: the first in priority order named in any of their cases."""
+    named: set[str] = set()
+    for case in cases:
+        named.update(_codes(case.answers.get("key_population")))
+    for code in KEY_POPULATION_PRIORITY:
+        if code in named:
+            return code
+    return sorted(named)[0] if named else NOT_STATED
+
+
+def _latest(field_code: str) -> Callable[[Sequence[CaseRow]], str]:
+    def pick(cases: Sequence[CaseRow]) -> str:
+        for case in reversed(cases):  # cases are sorted oldest first
+            value = case.answers.get(field_code)
+            if isinstance(value, str) and value:
+                return value
+        return NOT_STATED
+
+    return pick
+
+
+def _acts(case: CaseRow) -> list[dict[str, Any]]:
+    acts = case.case.get("acts") or []
+    return [a for a in acts if isinstance(a, dict)]
+
+
+def violation_types(case: CaseRow) -> list[str]:
+    """The case's violation types: from the acts if any, else from the source's answers."""
+    return _from_acts_or_answers(case, "violation_type", "violation_types")
+
+
+def perpetrator_types(case: CaseRow) -> list[str]:
+    """The case's perpetrator types: from the acts if any, else from the source's answers."""
+    return _from_acts_or_answers(case, "perpetrator_type", "perpetrator_types")
+
+
+def state_roles(case: CaseRow) -> list[str]:
+    """The state roles of the case's acts ("not recorded" when it has none)."""
+    acts = _acts(case)
+    if not acts:
+        return [NOT_STATED]
+    return _distinct(a.get("state_role") or NOT_STATED for a in acts)
+
+
+def resolution(case: CaseRow) -> str:
+    outcome = case.case.get("outcome") or {}
+    value = outcome.get("resolution") if isinstance(outcome, dict) else None
+    return value if isinstance(value, str) and value else NOT_STATED
+
+
+def _from_acts_or_answers(case: CaseRow, act_key: str, answer_key: str) -> list[str]:
+    acts = _acts(case)
+    if acts:
+        return _distinct(a.get(act_key) or NOT_STATED for a in acts)
+    return _distinct(_codes(case.answers.get(answer_key))) or [NOT_STATED]
+
+
+def _qualification(case: dict[str, Any]) -> bool | None:
+    qualification = case.get("qualification") or {}
+    return qualification.get("violation") if isinstance(qualification, dict) else None
+
+
+def _region(answers: dict[str, Any]) -> str:
+    value = answers.get("region")
+    return value if isinstance(value, str) and value else NOT_STATED
+
+
+def _codes(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, str) and v]
+    return []
+
+
+def _distinct(values: Iterable[Any]) -> list[str]:
+    return list(dict.fromkeys(str(v) for v in values))
+
+
+def _in_period(case: CaseRow, period: tuple[date, date] | None) -> bool:
+    if period is None:
+        return True
+    day = case.created_day[:10]
+    return period[0].isoformat() <= day <= period[1].isoformat()
+
+
+def _in_region(case: CaseRow, region: str | None) -> bool:
+    return not region or case.answers.get("region") == region
+
+
+# -- building the tables ---------------------------------------------------------
+
+
+def _codes_in_order(vocabulary: Sequence[str], counts: Counter[str]) -> list[str]:
+    """The vocabulary in order, then codes it does not know, then "not stated" if counted."""
+    extra = sorted(c for c in counts if c not in vocabulary and c != NOT_STATED)
+    tail = [NOT_STATED] if counts.get(NOT_STATED) else []
+    return [*vocabulary, *extra, *tail]
+
+
+def _raw_table(
+    code: str, unit: str, counts: Counter[str], vocabulary: Sequence[str], multi: bool
+) -> Table:
+    rows = tuple(Row(c, (Cell(counts.get(c, 0)),)) for c in _codes_in_order(vocabulary, counts))
+    total = (Cell(sum(counts.values())),)
+    return Table(code, TITLES[code], RULES[code], unit, ("count",), rows, total, multi)
+
+
+def _single(
+    code: str,
+    unit: str,
+    vocabulary: Sequence[str],
+    by_client: dict[str, list[CaseRow]],
+    pick: Callable[[Sequence[CaseRow]], str],
+) -> Table:
+    counts = Counter(pick(cases) for cases in by_client.values())
+    return _raw_table(code, unit, counts, vocabulary, multi=False)
+
+
+def _per_case(
+    code: str,
+    vocabulary: Sequence[str],
+    cases: Sequence[CaseRow],
+    values: Callable[[CaseRow], list[str]],
+    multi: bool,
+) -> Table:
+    counts: Counter[str] = Counter()
+    for case in cases:
+        counts.update(set(values(case)))
+    return _raw_table(code, "cases", counts, vocabulary, multi)
+
+
+def _responses(cases: Sequence[CaseRow]) -> Table:
+    counts: dict[str, Counter[str]] = {mode: Counter() for mode in RESPONSE_MODES}
+    for case in cases:
+        for response in case.case.get("responses") or []:
+            if not isinstance(response, dict):
+                continue
+            mode = response.get("mode")
+            if mode in counts:
+                counts[mode][str(response.get("type") or NOT_STATED)] += 1
+    every = counts["direct"] + counts["referred"]
+    rows = tuple(
+        Row(c, tuple(Cell(counts[m].get(c, 0)) for m in RESPONSE_MODES))
+        for c in _codes_in_order(RESPONSE_TYPES, every)
+    )
+    totals = tuple(Cell(sum(counts[m].values())) for m in RESPONSE_MODES)
+    code = "response_type"
+    return Table(code, TITLES[code], RULES[code], "responses", RESPONSE_MODES, rows, totals, True)
+
+
+class _Suppressor:
+    """Hides small counts, then one more cell per column where a total would give one back."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.marker = f"<{threshold}"
+
+    def cell(self, value: int) -> Cell:
+        return Cell(value, True, self.marker) if 0 < value < self.threshold else Cell(value)
+
+    def table(self, table: Table) -> Table:
+        grid = [[self.cell(c.value) for c in row.cells] for row in table.rows]
+        for column in range(len(table.columns)):
+            self._complement(grid, column)
+        rows = tuple(Row(r.code, tuple(cells)) for r, cells in zip(table.rows, grid, strict=True))
+        totals = tuple(self.cell(c.value) for c in table.totals)
+        return Table(
+            table.code,
+            table.title,
+            table.rule,
+            table.unit,
+            table.columns,
+            rows,
+            totals,
+            table.multi,
+        )
+
+    def _complement(self, grid: list[list[Cell]], column: int) -> None:
+        hidden = [r for r in grid if r[column].suppressed]
+        if len(hidden) != 1:
+            return
+        visible = [(r[column].value, i) for i, r in enumerate(grid) if not r[column].suppressed]
+        candidates = sorted((v, i) for v, i in visible if v > 0)
+        if candidates:
+            value, index = candidates[0]
+            grid[index][column] = Cell(value, True, SECONDARY_MARKER)
+
+
+# -- reading case rows from a vault ------------------------------------------------
+
+
+def empty_case() -> dict[str, Any]:
+    """The state of a case nobody has worked on yet (the shape admin.case gives)."""
+    return {
+        "qualification": {"violation": None, "by": None},
+        "acts": [],
+        "priority": None,
+        "client_code": None,
+        "responses": [],
+        "complaints": [],
+        "outcome": {"resolution": None, "closed_day": None},
+        "consent": [],
+        "conflicts": [],
+        "rejected": [],
+    }
+
+
+def case_state_of(vault: Any, report_id: str) -> dict[str, Any]:
+    """The reviewer's case state for report_id, or an empty case while admin.case is absent."""
+    try:
+        from admin import case as case_module  # written alongside; may not exist yet
+    except ImportError:
+        return empty_case()
+    state: dict[str, Any] = case_module.case_state(vault, report_id)
+    return state
+
+
+def load_case_rows(
+    vault: Any, answers_of: Callable[[str], dict[str, Any] | None] | None = None
+) -> list[CaseRow]:
+    """One CaseRow per report in vault; a report whose answers do not open counts with none.
+
+    answers_of lets the console reuse the answers it already decrypted.
+    """
+    read = answers_of or vault.answers
+    rows = []
+    for report in vault.reports():
+        answers = read(report.id) or {}
+        rows.append(
+            CaseRow(report.id, report.created_day, answers, case_state_of(vault, report.id))
+        )
+    return rows

@@ -1,0 +1,84 @@
+"""gunicorn settings for Amanat behind a Tor onion service.
+
+    gunicorn --config /opt/amanat/deploy/gunicorn.conf.py wsgi:app
+
+Why these values (docs/DEPLOY.md has the longer story):
+
+- Sources upload evidence of up to AMANAT_MAX_UPLOAD_BYTES (2 GiB) over Tor,
+  where 50 KB/s is common: 2 GiB at 50 KB/s is about 12 hours. A sync worker
+  would kill such an upload at its `timeout` and make every other visitor
+  wait behind it. Threaded workers (gthread) serve each connection on its
+  own thread, and their `timeout` is only the heartbeat of the worker's main
+  loop, which keeps ticking while a thread receives an upload: a 12-hour
+  request is not killed. Only a worker whose main loop hangs is.
+- Threads are cheap and uploads are streamed (a constant few MiB each), so
+  many threads let many slow uploads run while pages stay fast. Codename
+  logins (Argon2id, 64 MiB each) are capped inside the portal, not here.
+- No access log, and nothing that trusts X-Forwarded-*: behind Tor every
+  visitor arrives from 127.0.0.1, so such headers could only be forged.
+"""
+
+import logging
+import os
+import re
+
+# Tor (or nginx) connects here; nothing else can.
+bind = "127.0.0.1:8080"
+
+worker_class = "gthread"
+# Two processes per core is plenty: most time is spent waiting on Tor.
+workers = int(os.environ.get("AMANAT_GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("AMANAT_GUNICORN_THREADS", "32"))
+# The worker heartbeat, not a request time limit (gthread): see above.
+timeout = 120
+# A restart (upgrade, `systemctl restart`) waits this long for requests in
+# flight; a longer upload is cut and the source is asked to send it again.
+graceful_timeout = 120
+keepalive = 15
+
+# Headers are small for a no-JavaScript form site; refuse anything bigger.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# Client addresses: never written. accesslog None means no access log at all.
+accesslog = None
+errorlog = "-"  # stderr: journald under systemd
+loglevel = "warning"
+# Behind Tor every client is 127.0.0.1; trust no forwarding headers from it.
+forwarded_allow_ips = ""
+proxy_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+
+# The heartbeat file lives in memory, not on the (sandboxed, read-only) disk.
+_SHM = "/dev/shm"  # noqa: S108 - gunicorn's own heartbeat files, per its docs
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
+proc_name = "amanat"
+
+
+class _NoAddresses(logging.Filter):
+    """Blank out anything that looks like an IP address in gunicorn's error log.
+
+    gunicorn logs "Invalid request from ip=..." for malformed requests.
+    Behind Tor that is 127.0.0.1, but behind anything else it would be a
+    visitor's address, so it never reaches the log.
+    """
+
+    _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._ADDRESS.sub("[address]", record.getMessage())
+        record.args = ()
+        return True
+
+
+def post_worker_init(worker: object) -> None:
+    """Attach the address filter to the worker's error log handlers."""
+    for handler in logging.getLogger("gunicorn.error").handlers:
+        handler.addFilter(_NoAddresses())
+
+
+def on_starting(server: object) -> None:
+    """Same filter in the master process."""
+    for handler in logging.getLogger("gunicorn.error").handlers:
+        handler.addFilter(_NoAddresses())

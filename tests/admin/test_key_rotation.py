@@ -1,0 +1,125 @@
+"""A reviewer replaces a lost or compromised key: the whole procedure of docs/DEPLOY.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from admin.cli import main as admin_main
+from admin.client import ApiClient
+from admin.rekey import reseal_vault
+from admin.sync import sync
+from admin.vault import Vault, WrongVaultKeyError
+from crypto.envelope import Kind, open_bytes
+from crypto.errors import NotARecipientError
+from crypto.kdf import MINIMAL
+from crypto.keys import ReviewerKey, write_keyfile
+from portal.cli import main as server_main
+from tests.portal.journey import get_codename, only_report_id, submit_report
+
+FILE_BYTES = b"evidence " * 30_000
+PASSPHRASE = "a long passphrase"
+
+
+@pytest.fixture
+def synced(tmp_path, app, client, live_server, recipient_key):
+    """A report with a file, synced into the old key's vault, with the reviewer's reply."""
+    get_codename(client)
+    response = submit_report(client, files=[("evidence", "v.mp4", FILE_BYTES, "video/mp4")])
+    assert response.status_code == 303
+    report_id = only_report_id(app)
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    with ApiClient(live_server.url, recipient_key) as api:
+        sync(vault, api)
+        envelope, signature = vault.seal_reply(report_id, "Мы получили ваше сообщение.")
+        api.post_reply(report_id, envelope, signature)
+        sync(vault, api)
+    return report_id
+
+
+def _conversation(vault: Vault, report_id: str) -> list[tuple[str, bool, str | None]]:
+    return [(e.kind, e.verified, e.text) for e in vault.conversation(report_id)]
+
+
+def test_replacing_a_key_end_to_end(
+    tmp_path: Path, app, live_server, runner: CliRunner, recipient_key: ReviewerKey, synced: str
+) -> None:
+    report_id = synced
+    vault_dir = tmp_path / "vault"
+    before = _conversation(Vault.open(vault_dir, recipient_key), report_id)
+
+    # 1. The reviewer makes a new key; 2. the operator replaces the old one.
+    new_key = ReviewerKey.generate("Test reviewer")
+    bundle = tmp_path / "new.json"
+    bundle.write_text(new_key.bundle().to_json())
+    result = runner.invoke(server_main, ["recipient", "replace", "1", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert "recipient 1 is revoked; added recipient 2" in result.output
+    # The report's envelopes are sealed to the revoked key only: flagged.
+    assert f"sealed only to revoked keys; no active reviewer can open them: {report_id}" in (
+        result.output
+    )
+
+    # 3. The reviewer re-seals the vault (the CLI, both passphrases from the environment).
+    old_file, new_file = tmp_path / "old.key", tmp_path / "new.key"
+    vault = str(vault_dir)
+    write_keyfile(old_file, recipient_key, PASSPHRASE, MINIMAL)
+    write_keyfile(new_file, new_key, PASSPHRASE, MINIMAL)
+    result = CliRunner(env={"AMANAT_PASSPHRASE": PASSPHRASE}).invoke(
+        admin_main,
+        ["reseal", "--old-keyfile", str(old_file), "--keyfile", str(new_file), "--vault", vault],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Re-sealed 3 blob(s)" in result.output
+
+    # The old key opens nothing in the vault any more; the new key opens all of it.
+    with pytest.raises(WrongVaultKeyError):
+        Vault.open(vault_dir, recipient_key)
+    for path in (vault_dir / "blobs").iterdir():
+        kind = Kind(path.read_bytes()[8])
+        with pytest.raises(NotARecipientError):
+            open_bytes(path.read_bytes(), recipient_key.box, kind)
+    vault = Vault.open(vault_dir, new_key)
+    assert vault.answers(report_id)["narrative"]
+    (file_entry,) = vault.files(report_id)
+    assert b"".join(vault.open_file(file_entry.blob_id).chunks()) == FILE_BYTES
+    # The reply signed with the old key still verifies, as the reviewer's own.
+    assert _conversation(vault, report_id) == before
+    assert before[0][1] is True
+
+    # 4. The new key syncs and replies; nothing new is sealed to the old key.
+    with ApiClient(live_server.url, new_key) as api:
+        result_sync = sync(vault, api)
+        assert not result_sync.refused and result_sync.fetched == []
+        envelope, signature = vault.seal_reply(report_id, "Новый ключ.")
+        api.post_reply(report_id, envelope, signature)
+    with pytest.raises(NotARecipientError):
+        open_bytes(envelope, recipient_key.box, Kind.REPLY)
+    assert open_bytes(envelope, new_key.box, Kind.REPLY).content == "Новый ключ.".encode()
+
+    # Running it again changes nothing.
+    again = reseal_vault(vault_dir, recipient_key, new_key)
+    assert again.resealed == [] and len(again.already) == 3
+
+
+def test_reseal_refuses_a_vault_of_another_key(tmp_path: Path) -> None:
+    owner, other, new = (ReviewerKey.generate(n) for n in ("Owner", "Other", "New"))
+    Vault.open(tmp_path / "vault", owner)
+    with pytest.raises(WrongVaultKeyError):
+        reseal_vault(tmp_path / "vault", other, new)
+
+
+def test_reseal_leaves_a_damaged_blob_and_says_so(
+    tmp_path: Path, recipient_key: ReviewerKey, synced: str
+) -> None:
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    (file_entry,) = vault.files(synced)
+    path = vault.blob_path(file_entry.blob_id)
+    damaged = bytearray(path.read_bytes())
+    damaged[-100] ^= 1
+    path.write_bytes(bytes(damaged))
+    done = reseal_vault(tmp_path / "vault", recipient_key, ReviewerKey.generate("New"))
+    assert list(done.refused) == [file_entry.blob_id]
+    assert len(done.resealed) == 2

@@ -65,6 +65,18 @@ def bare_open(path: Path, key: bytes) -> None:
             puller.pull(frame, b"")
 
 
+def peak_rss_mib() -> float:
+    """This process's peak RSS since exec (VmHWM).
+
+    ru_maxrss would carry over the parent's peak across fork and exec, so a
+    phase started from a large parent (`python -m bench`) would inherit it.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_phase(phase: str, size: int, workdir: Path, key_hex: str) -> None:
     """Run one phase in this process and print seconds and peak RSS (MiB)."""
     key = PrivateKey(bytes.fromhex(key_hex))
@@ -87,7 +99,7 @@ def run_phase(phase: str, size: int, workdir: Path, key_hex: str) -> None:
     elif phase == "bare-open":
         bare_open(bare_path, bare_key)
     elapsed = time.perf_counter() - start
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mib = peak_rss_mib()
     print(f"{elapsed:.6f} {rss_mib:.1f}")
 
 

@@ -416,10 +416,50 @@ def test_console_shows_the_case_conflicts_and_rejected_events(two, live_server, 
     console_b.post("/sync", data={"csrf_token": token})
     page = text_of(console_b.get(url))
     assert "Concurrent edits of priority" in page or "Одновременные изменения поля priority" in page
-    assert "shelter · referred · 2026-11-28 · Бакыт" in page
+    assert "Убежище · Перенаправлено · 2026-11-28 · Бакыт" in page  # labels, not codes
     assert "the event belongs to another report" in page
     state = case_state(Vault.open(b.path, b.key), report_id)  # the folder, read afresh
     assert state["responses"][0]["type"] == "shelter"
+
+
+def test_console_records_acts_client_code_and_complaints_with_labels(two, console_b):
+    from tests.portal.journey import text_of, token_in
+
+    report_id, _, b = two
+    url = f"/reports/{report_id}"
+    token = token_in(console_b.get(url).get_data(as_text=True))
+    forms = [
+        {
+            "event": "add_act",
+            "violation_type": "economic_violence",
+            "perpetrator_type": "police",
+            "state_role": "perpetrator",
+        },
+        {"event": "set_client_code", "client_code": "KG-0042"},
+        {"event": "add_complaint", "institution": "Прокуратура Оша", "day": "2026-11-20"},
+    ]
+    for form in forms:
+        assert console_b.post(f"{url}/case", data={"csrf_token": token, **form}).status_code == 303
+    page = text_of(console_b.get(url))
+    state = case_state(Vault.open(b.path, b.key), report_id)
+    assert state["acts"] == [
+        {
+            "violation_type": "economic_violence",
+            "perpetrator_type": "police",
+            "state_role": "perpetrator",
+        }
+    ]
+    assert state["client_code"] == "KG-0042"
+    assert state["complaints"][0]["institution"] == "Прокуратура Оша"
+    assert "KG-0042" in page and "Прокуратура Оша · 2026-11-20" in page
+    assert "economic_violence ·" not in page  # shown with its translated label
+    from admin.case import load_case
+
+    (complaint_id,) = load_case(Vault.open(b.path, b.key), report_id).complaint_ids
+    reply = {"event": "set_complaint_reply", "complaint": complaint_id, "reply": "Проверка начата"}
+    assert console_b.post(f"{url}/case", data={"csrf_token": token, **reply}).status_code == 303
+    state = case_state(Vault.open(b.path, b.key), report_id)
+    assert state["complaints"][0]["reply"] == "Проверка начата"
 
 
 def test_console_download_is_written_to_the_custody_log(two, console_b):

@@ -37,6 +37,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+from admin.case_vocab import (  # the vocabularies, stated once
+    PERPETRATOR_TYPES,
+    RESOLUTIONS,
+    RESPONSE_MODES,
+    RESPONSE_TYPES,
+    STATE_ROLES,
+    VIOLATION_TYPES,
+)
+
 DEFAULT_THRESHOLD = 5
 SECONDARY_MARKER = "x"
 NOT_STATED = "not_stated"
@@ -84,66 +93,6 @@ REGIONS = (
     "talas",
     "prefer_not",
 )
-VIOLATION_TYPES = (
-    "refusal_of_services",
-    "stigma_discrimination",
-    "confidentiality_breach",
-    "physical_violence",
-    "psychological_violence",
-    "economic_violence",
-    "arbitrary_detention",
-    "harassment_near_services",
-    "domestic_violence",
-    "denial_of_justice",
-    "other",
-)
-PERPETRATOR_TYPES = (
-    "police",
-    "other_law_enforcement",
-    "prison_staff",
-    "health_worker_public",
-    "health_worker_private",
-    "social_services",
-    "other_official",
-    "judiciary",
-    "employer",
-    "landlord",
-    "intimate_partner",
-    "family",
-    "neighbours_community",
-    "client_of_sex_worker",
-    "unknown_persons",
-    "other",
-    "unknown",
-)
-STATE_ROLES = ("perpetrator", "failed_to_protect", "failed_to_remedy", "none")
-RESPONSE_TYPES = (
-    "primary_legal_aid",
-    "secondary_legal_aid",
-    "psychosocial",
-    "medical_social_referral",
-    "accompaniment",
-    "shelter",
-    "art_ost_continuity",
-    "mediation_with_perpetrator",
-    "complaint_to_facility",
-    "complaint_to_police_or_prosecutor",
-    "complaint_to_ombudsman",
-    "strategic_litigation",
-    "un_communication",
-    "material_support",
-    "information_only",
-)
-RESPONSE_MODES = ("direct", "referred")
-RESOLUTIONS = (
-    "resolved_fully",
-    "resolved_partially",
-    "not_resolved",
-    "client_declined",
-    "lost_contact",
-    "ongoing",
-)
-
 # The counting rule of each table, in English; translated where shown.
 RULES: dict[str, str] = {
     "key_population": N_(

@@ -463,19 +463,10 @@ class _Suppressor:
 
 
 def empty_case() -> dict[str, Any]:
-    """The state of a case nobody has worked on yet (the shape admin.case gives)."""
-    return {
-        "qualification": {"violation": None, "by": None},
-        "acts": [],
-        "priority": None,
-        "client_code": None,
-        "responses": [],
-        "complaints": [],
-        "outcome": {"resolution": None, "closed_day": None},
-        "consent": [],
-        "conflicts": [],
-        "rejected": [],
-    }
+    """The state of a case nobody has worked on yet (admin.case's own empty state)."""
+    from admin.case import empty_state
+
+    return empty_state()
 
 
 def case_state_of(vault: Any, report_id: str) -> dict[str, Any]:

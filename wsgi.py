@@ -1,5 +1,5 @@
 """The portal for production servers: `gunicorn wsgi:app` (settings from the environment)."""
 
-from portal import create_app
+from portal.app import create_app
 
 app = create_app()

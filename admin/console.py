@@ -22,8 +22,8 @@ from werkzeug.wrappers import Response
 import templates
 from admin import console_case, console_errors, console_files, console_views, stats_views
 from admin.console_state import Keyring
-from portal.headers import SECURITY_HEADERS
-from portal.i18n import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES
+from portal.languages import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES
+from portal.security_headers import SECURITY_HEADERS
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 DEFAULT_PORT = 8081

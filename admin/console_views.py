@@ -43,7 +43,7 @@ from admin.sync import SyncError, check_blob, sync
 from admin.vault import Vault, VaultError, VaultReport, WrongVaultKeyError
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.keys import read_keyfile
-from portal.i18n import LANGUAGES, safe_next, set_language
+from portal.languages import LANGUAGES, safe_next, set_language
 
 bp = Blueprint("console", __name__)
 

@@ -1,80 +1,21 @@
 """Amanat's portal: the Flask app sources use, and the reviewers' sync API.
 
-`create_app` only wires the parts together; each part registers itself with
-its own `init_app`.
+The app itself is built by `portal.app.create_app`. Importing this package
+loads nothing else, so the parts the reviewer's console shares with the
+portal (`portal.questionnaire`, `portal.languages`, `portal.security_headers`)
+can be imported on a reviewer's laptop without the server's modules.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from flask import Flask
-from flask_wtf import CSRFProtect
-
-import templates
-from portal import (
-    api,
-    db,
-    errors,
-    headers,
-    i18n,
-    limits,
-    source_views,
-    views,
-)
-from portal.settings import Settings
-from portal.wrappers import PortalRequest
-
-MIB = 1024**2
-csrf = CSRFProtect()
+from typing import Any
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Return the portal app for settings (default: read from the environment).
+def __getattr__(name: str) -> Any:
+    # `from portal import create_app` keeps working without importing the app
+    # whenever anything under portal/ is imported.
+    if name in {"create_app", "csrf"}:
+        from portal import app
 
-    Raises settings.UnsafeConfigError rather than serve with an unsafe
-    production configuration.
-    """
-    if settings is None:
-        settings = Settings.from_env(os.environ)
-    settings.check_safe()
-
-    app = Flask(
-        __name__,
-        # The templates live in their own package so they install with
-        # `pip install .` as well as work from a checkout.
-        template_folder=str(Path(templates.__file__).parent),
-        static_folder="static",
-    )
-    app.request_class = PortalRequest
-    app.extensions["amanat"] = settings
-    app.config.update(
-        SECRET_KEY=settings.secret_key,
-        # The largest upload plus room for the form's other fields.
-        MAX_CONTENT_LENGTH=settings.max_upload_bytes + MIB,
-        MAX_FORM_PARTS=1000,
-        # A source may spend hours on a report (writing, then a large video
-        # over Tor); a form token that expired meanwhile would throw the
-        # report away at the end. Flask's signed cookie, which holds only the
-        # form-token secret, is accepted for 12 hours (Flask checks this age
-        # even for browser-session cookies), and the token itself has no
-        # separate limit. The source's login session is separate and
-        # expires after AMANAT_SESSION_MINUTES idle.
-        PERMANENT_SESSION_LIFETIME=12 * 3600,
-        WTF_CSRF_TIME_LIMIT=None,
-    )
-
-    headers.init_app(app, settings)
-    db.init_app(app, settings.database_url)
-    errors.init_app(app)
-    i18n.init_app(app)
-    csrf.init_app(app)
-    # The source pages add their routes to views.bp and exempt their
-    # streaming uploads from CSRFProtect (they check the token themselves).
-    source_views.init_app(app)
-    limits.init_app(app, settings)
-    app.register_blueprint(views.bp)
-    # The reviewers' sync API: signed requests, JSON errors, no CSRF tokens.
-    api.init_app(app)
-    return app
+        return getattr(app, name)
+    raise AttributeError(f"module 'portal' has no attribute {name!r}")

@@ -302,7 +302,7 @@ def restore(archive: Path) -> None:
 @click.option("--port", default=8080, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the development server (use gunicorn in production)."""
-    from portal import create_app
+    from portal.app import create_app
 
     try:
         app = create_app(_settings())

@@ -10,41 +10,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+# The policy itself is shared with the reviewer's console.
+from portal.security_headers import SECURITY_HEADERS
 from portal.settings import Settings
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-
-PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer",
-        "camera",
-        "display-capture",
-        "geolocation",
-        "gyroscope",
-        "interest-cohort",
-        "magnetometer",
-        "microphone",
-        "payment",
-        "usb",
-    )
-)
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    # Nothing a source sees may stay in a shared browser's cache.
-    "Cache-Control": "no-store",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Embedder-Policy": "require-corp",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": PERMISSIONS_POLICY,
-    "X-Frame-Options": "DENY",
-}
+__all__ = ["SECURITY_HEADERS", "init_app"]
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -8,15 +8,15 @@ a persistent cookie on a shared device would be a trace of the visit.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_babel import Babel
-from werkzeug.wrappers import Response
 
-LANGUAGES = {"ru": "Русский", "ky": "Кыргызча", "en": "English"}
-DEFAULT_LANGUAGE = "ru"
-COOKIE_NAME = "lang"
+# The language list and cookie are shared with the reviewer's console.
+from portal.languages import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES, safe_next, set_language
+
+__all__ = ["COOKIE_NAME", "DEFAULT_LANGUAGE", "LANGUAGES", "safe_next", "set_language"]
+
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
 
@@ -36,27 +36,3 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = select_locale
-
-
-def set_language(response: Response, code: str, *, secure: bool) -> None:
-    """Make response remember language code. Raises ValueError for an unknown code."""
-    if code not in LANGUAGES:
-        raise ValueError(f"unknown language {code!r}")
-    response.set_cookie(COOKIE_NAME, code, httponly=True, samesite="Strict", secure=secure)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Return target if it is a path on this site, else default.
-
-    Refuses absolute URLs, scheme-relative `//host` and `/\\host` (which
-    browsers treat as another host), and anything with control characters,
-    so the language link cannot become an open redirect.
-    """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return default
-    return target

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.cli import AddresslessRequestHandler
-from portal.headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from portal.security_headers import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from portal.settings import Settings
 
 PATHS = ["/", "/no-such-page", "/static/portal.css", "/lang/ky?next=/"]

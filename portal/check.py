@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from portal import db
 from portal.models import Recipient
+from portal.onion import onion_problem
 from portal.retention import stranded_reports
 from portal.serverkey import SIGNING_KEY_FILE
 from portal.settings import MIN_SECRET_KEY_CHARS, SECRET_KEY_FILE, Settings
@@ -32,7 +33,6 @@ from portal.sources import SALT_FILE
 MIB = 1024**2
 # Room for this many of the largest uploads at once, beyond what is stored.
 FREE_UPLOADS = 2
-_ONION = re.compile(r"^[a-z2-7]{56}\.onion$")
 _SIZE = re.compile(r"^(\d+)([kmg]?)$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": MIB, "g": 1024**3}
 
@@ -249,12 +249,13 @@ def check_gunicorn(deployment: Deployment) -> list[Problem]:
 
 def check_onion(deployment: Deployment) -> list[Problem]:
     onion = deployment.settings.onion_address
-    if onion and _ONION.match(onion):
+    why = onion_problem(onion) if onion else "not set"
+    if why is None:
         return []
     return [
         Problem(
-            f"AMANAT_ONION_ADDRESS is {'not set' if not onion else repr(onion)}, not a v3 "
-            "onion address",
+            f"AMANAT_ONION_ADDRESS {repr(onion) + ' ' if onion else ''}is not a v3 onion "
+            f"address: {why}",
             "Set it to the content of /var/lib/tor/amanat/hostname (56 characters + .onion).",
         )
     ]

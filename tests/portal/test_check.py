@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from pathlib import Path
 
@@ -22,11 +23,12 @@ from portal.check import (
     check_production,
 )
 from portal.cli import main
+from portal.onion import onion_address
 from portal.recipients import revoke_recipient
 from portal.settings import Settings, ensure_secret_key
 from tests.portal.journey import get_codename, submit_report
 
-ONION = "a" * 56 + ".onion"
+ONION = onion_address(bytes(range(32)))
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
@@ -126,7 +128,7 @@ def test_gunicorn_access_log_and_workers(
 
 def test_onion_address(good: Settings) -> None:
     assert check_onion(Deployment(good)) == []
-    for bad in (None, "http://" + ONION, "short.onion"):
+    for bad in (None, "http://" + ONION, "short.onion", "a" * 56 + ".onion"):
         (problem,) = check_onion(Deployment(dataclasses.replace(good, onion_address=bad)))
         assert "hostname" in problem.fix
 
@@ -161,3 +163,14 @@ def test_check_command_passes_a_good_deployment(
     )
     assert result.exit_code == 0, result.output
     assert "No problems found." in result.output
+
+
+def test_onion_check_refuses_a_made_up_address_or_a_wrong_version(good: Settings) -> None:
+    """56 base32 letters are not enough: the v3 checksum and version must hold."""
+    typo = ONION[:10] + ("b" if ONION[10] != "b" else "c") + ONION[11:]
+    raw = bytearray(base64.b32decode(ONION[:56].upper()))
+    raw[34] = 2
+    version_2 = base64.b32encode(bytes(raw)).decode().lower() + ".onion"
+    for bad, why in ((typo, "checksum"), (version_2, "version 2")):
+        (problem,) = check_onion(Deployment(dataclasses.replace(good, onion_address=bad)))
+        assert why in problem.what

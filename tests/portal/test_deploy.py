@@ -32,6 +32,7 @@ from crypto.envelope import Kind, open_bytes
 from crypto.keys import ReviewerKey
 from portal.check import Deployment, check_gunicorn, check_nginx
 from portal.models import Blob
+from portal.onion import onion_address
 from portal.settings import Settings
 from tests.portal.multipart_body import content_type, encode
 
@@ -52,7 +53,7 @@ def production_portal(tmp_path: Path) -> Iterator[tuple[dict[str, str], Reviewer
         **{k: v for k, v in os.environ.items() if not k.startswith(("AMANAT_", "GUNICORN_"))},
         "AMANAT_DATA_DIR": str(tmp_path / "data"),
         "AMANAT_ENV": "production",
-        "AMANAT_ONION_ADDRESS": "a" * 56 + ".onion",
+        "AMANAT_ONION_ADDRESS": onion_address(bytes(32)),
         "AMANAT_GUNICORN_WORKERS": "1",
         "AMANAT_GUNICORN_THREADS": "4",
     }

@@ -35,6 +35,8 @@ class Unlocked:
     notices: list[tuple[str, str]] = field(default_factory=list)
     # Decrypted answers by report id, so the inbox can filter by region.
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Folded case states by report id, with the event ids they were folded from.
+    cases: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
 
     def notify(self, category: str, text: str) -> None:
         self.notices.append((category, text))

@@ -7,7 +7,6 @@ unlocked in this process; otherwise it redirects to the unlock page.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from admin.client import ApiClient, ClientError
-from admin.console_answers import answer_sections, narrative_of, region_label, report_region
+from admin.console_answers import answer_sections, narrative_of
 from admin.console_case import case_context
 from admin.console_forms import (
     STATUSES,
@@ -38,6 +37,7 @@ from admin.console_forms import (
     UnlockForm,
     status_label,
 )
+from admin.console_inbox import answers_of, danger_banner, inbox_page
 from admin.console_state import Keyring, Unlocked
 from admin.sync import SyncError, check_blob, sync
 from admin.vault import Vault, VaultError, VaultReport, WrongVaultKeyError
@@ -57,13 +57,6 @@ class ConsoleConfig:
     vault_dir: Path
     server_url: str | None
     keyring: Keyring
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    report: VaultReport
-    region: str | None
-    region_label: str
 
 
 class ConsoleError(Exception):
@@ -162,44 +155,12 @@ def language(code: str) -> Response:
 
 @bp.get("/inbox")
 def inbox() -> str:
-    state = unlocked()
-    status = request.args.get("status", "")
-    region = request.args.get("region", "")
-    with state.lock:
-        reports = state.vault.reports()
-        rows = [_inbox_row(state, report) for report in reports]
-    regions = sorted({(r.region, r.region_label) for r in rows if r.region}, key=lambda x: x[1])
-    shown = [
-        r
-        for r in rows
-        if (not status or r.report.status == status) and (not region or r.region == region)
-    ]
-    return render_template(
-        "admin/inbox.html",
-        rows=shown,
-        total=len(rows),
-        counts=Counter(r.status for r in reports),
-        statuses=STATUSES,
-        regions=regions,
-        status=status,
-        region=region,
-    )
-
-
-def _inbox_row(state: Unlocked, report: VaultReport) -> InboxRow:
-    answers = _answers(state, report.id)
-    region = report_region(answers) if answers is not None else None
-    return InboxRow(report, region, region_label(region, lang()))
+    return inbox_page(unlocked())
 
 
 def _answers(state: Unlocked, report_id: str) -> dict[str, Any] | None:
     """The report's answers, decrypted once per unlock and kept in memory; None if unreadable."""
-    if report_id not in state.answers:
-        try:
-            state.answers[report_id] = state.vault.answers(report_id)
-        except VaultError:
-            return None
-    return state.answers[report_id]
+    return answers_of(state, report_id)
 
 
 @bp.post("/sync")
@@ -266,6 +227,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
     return render_template(
         "admin/report.html",
         report=report,
+        danger=danger_banner(answers or {}, case["case"].state, lang()),
         answers_missing=answers is None,
         sections=answer_sections(answers or {}, lang()),
         narrative=narrative_of(answers or {}),

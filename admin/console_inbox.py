@@ -1,0 +1,160 @@
+"""The console's inbox page: triage rows built from the unlocked vault, filtered and sorted by GET.
+
+Decrypted answers and folded case states are cached in the unlocked
+session's memory (never on disk); a case state is folded again only when
+the report's events change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from flask import render_template, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from admin import case_vocab
+from admin.case import load_case
+from admin.case_numbers import case_numbers
+from admin.console_forms import STATUSES
+from admin.console_state import Unlocked
+from admin.triage import SORTS, InboxFilter, TriageRow, filter_rows, sort_rows, triage_row
+from admin.vault import VaultError, VaultReport
+from portal.questionnaire import PREFER_NOT, in_danger, load_questionnaire, region_of
+
+
+def _lang() -> str:
+    return str(get_locale() or "ru")
+
+
+def answers_of(state: Unlocked, report_id: str) -> dict[str, Any] | None:
+    """The report's answers, decrypted once per unlock and kept in memory; None if unreadable."""
+    if report_id not in state.answers:
+        try:
+            state.answers[report_id] = state.vault.answers(report_id)
+        except VaultError:
+            return None
+    return state.answers[report_id]
+
+
+def case_of(state: Unlocked, report: VaultReport, pending: int | None = None) -> dict[str, Any]:
+    """The report's folded case state, cached until its events change.
+
+    pending is the number of the report's queued events, if the caller counted them.
+    """
+    if pending is None:
+        pending = len(state.vault.pending_events(report.id))
+    events = tuple(b["id"] for b in report.blobs if b.get("kind") == "event")
+    stamp = (events, pending)
+    cached = state.cases.get(report.id)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, load_case(state.vault, report.id).state)
+        state.cases[report.id] = cached
+    return cached[1]
+
+
+def triage_rows(state: Unlocked) -> list[TriageRow]:
+    """One row per report in the vault, with its local case number."""
+    reports = state.vault.reports()
+    answers = {r.id: answers_of(state, r.id) for r in reports}
+    numbers = case_numbers(
+        state.vault,
+        ((r.id, r.created_day, region_of(answers[r.id] or {})) for r in reports),
+    )
+    pending = Counter(rid for rid, _e, _s in state.vault.pending_events())
+    return [
+        triage_row(r, answers[r.id], case_of(state, r, pending[r.id]), numbers.get(r.id, ""))
+        for r in reports
+    ]
+
+
+def read_filter(only: frozenset[str] | None = None) -> InboxFilter:
+    args = request.args
+    return InboxFilter(
+        status=args.get("status", ""),
+        region=args.get("region", ""),
+        danger=args.get("danger") == "1",
+        awaiting=args.get("awaiting") == "1",
+        violation=args.get("violation", ""),
+        perpetrator=args.get("perpetrator", ""),
+        need=args.get("need", ""),
+        assignee=args.get("assignee", ""),
+        unassigned=args.get("assignee") == "-",
+        only=only,
+    )
+
+
+def _options(field_code: str) -> list[tuple[str, str]]:
+    field = load_questionnaire(1).field(field_code)
+    return [(o.code, o.label(_lang())) for o in field.options if o.code != PREFER_NOT]
+
+
+def option_label(field_code: str, code: str) -> str:
+    option = load_questionnaire(1).field(field_code).option(code)
+    return option.label(_lang()) if option else code
+
+
+SORT_LABELS = {
+    "received": _l("Newest received"),
+    "activity": _l("Latest activity"),
+    "age": _l("Oldest first"),
+    "region": _l("Region"),
+    "status": _l("Status"),
+}
+
+
+def sort_label(code: str) -> str:
+    return str(SORT_LABELS.get(code, code))
+
+
+def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str = "") -> str:
+    with state.lock:
+        rows = triage_rows(state)
+    chosen = read_filter(only)
+    if chosen.unassigned:
+        chosen = InboxFilter(**{**chosen.__dict__, "assignee": ""})
+    sort = request.args.get("sort", "")
+    shown = sort_rows(filter_rows(rows, chosen), sort)
+    return render_template(
+        "admin/inbox.html",
+        rows=shown,
+        total=len(rows),
+        counts=Counter(r.status for r in rows),
+        urgent=sum(1 for r in rows if r.urgent),
+        awaiting=sum(1 for r in rows if r.awaiting_reply),
+        statuses=STATUSES,
+        regions=_options("region"),
+        violations=_options("violation_types"),
+        perpetrators=_options("perpetrator_types"),
+        needs=_options("needs"),
+        sorts=SORTS,
+        sort=sort if sort in SORTS else "",
+        args=request.args,
+        query=query,
+        today=dt.datetime.now(dt.UTC).date(),
+        option_label=option_label,
+        sort_label=sort_label,
+        vocab=case_vocab,
+    )
+
+
+def danger_banner(
+    answers: dict[str, Any], case: dict[str, Any], lang: str
+) -> dict[str, Any] | None:
+    """What the report page's danger banner says, or None if the source is not in danger."""
+    if not in_danger(answers):
+        return None
+    questionnaire = load_questionnaire(1)
+    needs = [c for c in answers.get("needs", []) if isinstance(c, str)]
+    labels = []
+    for code in needs:
+        option = questionnaire.field("needs").option(code)
+        labels.append(option.label(lang) if option else code)
+    return {
+        "needs": labels,
+        "responses": list(case.get("responses", [])),
+        "follow_up": answers.get("follow_up"),
+        "contact_me": answers.get("contact_me") is True,
+    }

@@ -21,6 +21,11 @@ Counting rules (also printed with each table):
 - State role counts cases per role, from the acts only.
 - Response type counts responses (not cases), split given directly or referred.
 
+Consent: only reports whose source agreed to be counted in anonymous
+statistics are counted (admin/consent.py: the form's answer, or the latest
+consent the reviewer logged). The others are left out of every figure, and
+Stats.left_out says how many there were in the period and region.
+
 Suppression: a count from 1 to threshold-1 can identify a person in a small
 town, so it is hidden ("<5"); 0 is shown. Totals are printed, so when a
 column holds exactly one hidden cell, the smallest other non-zero cell of
@@ -45,6 +50,7 @@ from admin.case_vocab import (  # the vocabularies, stated once
     STATE_ROLES,
     VIOLATION_TYPES,
 )
+from admin.consent import counts_in_statistics
 
 DEFAULT_THRESHOLD = 5
 SECONDARY_MARKER = "x"
@@ -206,6 +212,8 @@ class Stats:
     cases: Cell
     violations: Cell
     tables: tuple[Table, ...] = field(default=())
+    # Reports in the period and region left out: no consent to anonymised statistics.
+    left_out: int = 0
 
     def table(self, code: str) -> Table:
         """The table with code. Raises KeyError for an unknown one."""
@@ -231,7 +239,8 @@ def compute_stats(
         raise ValueError("the suppression threshold must be at least 1")
     if period is not None and period[1] < period[0]:
         raise ValueError("the period ends before it starts")
-    selected = [c for c in cases if _in_period(c, period) and _in_region(c, region)]
+    in_scope = [c for c in cases if _in_period(c, period) and _in_region(c, region)]
+    selected = [c for c in in_scope if counts_in_statistics(c.answers, c.case)]
     selected.sort(key=lambda c: (c.created_day, c.report_id))
     by_client: dict[str, list[CaseRow]] = defaultdict(list)
     for case in selected:
@@ -257,6 +266,7 @@ def compute_stats(
         cases=suppress.cell(len(selected)),
         violations=suppress.cell(violations),
         tables=tuple(suppress.table(t) for t in tables),
+        left_out=len(in_scope) - len(selected),
     )
 
 

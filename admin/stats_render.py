@@ -95,6 +95,7 @@ class ReportView:
     title: str
     scope: str
     suppression_note: str
+    consent_note: str
     headline: tuple[tuple[str, str], ...]
     tables: tuple[TableView, ...]
 
@@ -138,11 +139,16 @@ def report_view(stats: Stats, lang: str, _: Gettext) -> ReportView:
         (_("Cases"), stats.cases.shown),
         (_("Cases qualified as human-rights violations"), stats.violations.shown),
     )
+    consent_note = _(
+        "Only reports whose source agreed to be counted in anonymous statistics are counted. "
+        "Left out for want of that consent: %(left_out)d."
+    ) % {"left_out": stats.left_out}
     return ReportView(
         lang=lang,
         title=_("Programme statistics"),
         scope=scope,
         suppression_note=note,
+        consent_note=consent_note,
         headline=headline,
         tables=tuple(_table_view(t, lang, _) for t in stats.tables),
     )
@@ -247,6 +253,7 @@ def table_csv(view: ReportView, code: str) -> str:
     writer.writerow([])
     writer.writerow([table.rule])
     writer.writerow([view.scope])
+    writer.writerow([view.consent_note])
     writer.writerow([view.suppression_note])
     return out.getvalue()
 
@@ -265,7 +272,7 @@ def write_csv_dir(view: ReportView, folder: Path) -> list[Path]:
 
 def report_text(view: ReportView) -> str:
     """The whole report for a terminal."""
-    lines = [view.title, view.scope, ""]
+    lines = [view.title, view.scope, *textwrap.wrap(view.consent_note, 88), ""]
     lines += [f"{name}: {shown}" for name, shown in view.headline]
     for table in view.tables:
         width = max([len(t) for t, _s in table.rows] + [len(table.total_label)])

@@ -92,6 +92,7 @@ def source(app):
         files=[("evidence", "фото место.jpg", JPEG, "image/jpeg")],
         narrative=NARRATIVE,
         region="osh",
+        anonymised_statistics="yes",
     )
     assert response.status_code in (200, 303)
     return client, codename, only_report_id(app)

@@ -52,6 +52,9 @@ RESPONSES = list(admin.stats.RESPONSE_TYPES)
 RESOLUTIONS = list(admin.stats.RESOLUTIONS)
 
 
+AGREED = {"anonymised_statistics": True}
+
+
 def generate_cases(count: int, seed: int = 2021) -> list[CaseRow]:
     """count cases, deterministic for seed: repeat clients, multi-select answers, acts on half."""
     rng = random.Random(seed)
@@ -59,6 +62,7 @@ def generate_cases(count: int, seed: int = 2021) -> list[CaseRow]:
     rows = []
     for n in range(count):
         answers: dict[str, Any] = {
+            "anonymised_statistics": True,
             "region": rng.choice([*REGIONS, "prefer_not"]),
             "gender": rng.choice(GENDERS),
             "age_group": rng.choice(AGES),
@@ -198,8 +202,8 @@ def test_one_key_population_per_client():
     # is counted once, under pwid, which comes first in the priority order.
     client = {**empty_case(), "client_code": "C"}
     rows = [
-        CaseRow("a", "2024-01-01", {"key_population": ["plhiv"]}, client),
-        CaseRow("b", "2024-02-01", {"key_population": ["pwid", "sex_worker"]}, client),
+        CaseRow("a", "2024-01-01", {**AGREED, "key_population": ["plhiv"]}, client),
+        CaseRow("b", "2024-02-01", {**AGREED, "key_population": ["pwid", "sex_worker"]}, client),
     ]
     table = compute_stats(rows, None, None, threshold=1).table("key_population")
     assert {r.code: r.cells[0].value for r in table.rows if r.cells[0].value} == {"pwid": 1}
@@ -208,7 +212,7 @@ def test_one_key_population_per_client():
 def test_acts_replace_the_sources_answers_for_types():
     case = {**empty_case(), "acts": [{"violation_type": "physical_violence",
             "perpetrator_type": "police", "state_role": "perpetrator"}]}  # fmt: skip
-    row = CaseRow("a", "2024-01-01", {"violation_types": ["other"]}, case)
+    row = CaseRow("a", "2024-01-01", {**AGREED, "violation_types": ["other"]}, case)
     stats = compute_stats([row], None, None, threshold=1)
     assert counted(stats, "violation_type") == Counter({"physical_violence": 1})
 
@@ -227,7 +231,7 @@ def small_data_set() -> list[CaseRow]:
     """Osh 20 cases, Chuy 7, Naryn 3: Naryn is hidden, and Chuy with it (the total is shown)."""
     rows = []
     for n, region in enumerate(["osh"] * 20 + ["chuy"] * 7 + ["naryn"] * 3):
-        answers = {"region": region, "gender": "female", "violation_types": ["other"]}
+        answers = {**AGREED, "region": region, "gender": "female", "violation_types": ["other"]}
         rows.append(CaseRow(f"r{n}", "2024-05-01", answers, empty_case()))
     return rows
 

@@ -6,6 +6,7 @@ list in one go. A check returns the problems it found; each names the fix.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import runpy
@@ -29,6 +30,7 @@ from portal.retention import stranded_reports
 from portal.serverkey import SIGNING_KEY_FILE
 from portal.settings import MIN_SECRET_KEY_CHARS, SECRET_KEY_FILE, Settings
 from portal.sources import SALT_FILE
+from portal.torrc import hostname_problems, port_problems, read_torrc
 
 MIB = 1024**2
 # Room for this many of the largest uploads at once, beyond what is stored.
@@ -52,6 +54,7 @@ class Deployment:
     settings: Settings
     nginx_conf: Path | None = None
     gunicorn_conf: Path | None = None
+    torrc: Path | None = None
 
 
 Check = Callable[[Deployment], list[Problem]]
@@ -261,6 +264,24 @@ def check_onion(deployment: Deployment) -> list[Problem]:
     ]
 
 
+def check_tor(deployment: Deployment) -> list[Problem]:
+    """The onion service in deployment.torrc leads to this portal (portal/torrc.py)."""
+    if deployment.torrc is None:
+        return []
+    try:
+        service = read_torrc(deployment.torrc)
+    except OSError as exc:
+        return [Problem(f"cannot read {deployment.torrc}: {exc.strerror}", "Give the right path.")]
+    bind = None
+    if deployment.gunicorn_conf is not None:
+        # A config that does not load is check_gunicorn's problem to name.
+        with contextlib.suppress(OSError, SyntaxError):
+            bind = runpy.run_path(str(deployment.gunicorn_conf)).get("bind")
+    found = hostname_problems(service, deployment.settings.onion_address)
+    found += port_problems(service, bind if isinstance(bind, str) else None)
+    return [Problem(what, fix) for what, fix in found]
+
+
 def check_disk(deployment: Deployment) -> list[Problem]:
     settings = deployment.settings
     if not settings.data_dir.exists():
@@ -285,6 +306,7 @@ CHECKS: dict[str, Check] = {
     "reverse proxy": check_nginx,
     "gunicorn": check_gunicorn,
     "onion address": check_onion,
+    "onion service": check_tor,
     "disk space": check_disk,
 }
 

@@ -248,11 +248,16 @@ def purge(grace_seconds: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The gunicorn configuration file (deploy/gunicorn.conf.py).",
 )
-def check(nginx_conf: Path | None, gunicorn_conf: Path | None) -> None:
+@click.option(
+    "--torrc",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The torrc of the onion service (/etc/tor/torrc): its address and port are checked.",
+)
+def check(nginx_conf: Path | None, gunicorn_conf: Path | None, torrc: Path | None) -> None:
     """Inspect this deployment; print every problem with its fix; exit 1 if any."""
     from portal.check import Deployment, check_deployment
 
-    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf))
+    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf, torrc))
     count = 0
     for name, problems in found.items():
         if not problems:

@@ -29,8 +29,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     def add_security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
-        if onion:
-            # Tor Browser offers to switch a clearnet visitor to the onion site.
+        if onion and request.host.partition(":")[0].lower() != onion:
+            # Tor Browser offers to switch a clearnet visitor to the onion
+            # site; a visitor already on the onion is not sent to itself.
             response.headers["Onion-Location"] = f"http://{onion}{request.path}"
         return response
 

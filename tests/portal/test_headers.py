@@ -57,6 +57,19 @@ def test_onion_location_points_to_the_same_page(tmp_path: Path, database_url: st
     assert response.headers["Onion-Location"] == "http://abcdefgh.onion/no-such-page"
 
 
+def test_onion_location_is_not_sent_on_the_onion_itself(tmp_path: Path, database_url: str) -> None:
+    settings = Settings.from_env(
+        {
+            "AMANAT_DATA_DIR": str(tmp_path / "d"),
+            "AMANAT_DATABASE_URL": database_url,
+            "AMANAT_ONION_ADDRESS": "abcdefgh.onion",
+        }
+    )
+    client = create_app(settings).test_client()
+    for host in ("abcdefgh.onion", "ABCDEFGH.onion:80"):
+        assert "Onion-Location" not in client.get("/", headers={"Host": host}).headers
+
+
 def _session_cookie(app: Flask) -> str:
     @app.get("/touch-session")
     def touch_session() -> str:

@@ -47,6 +47,11 @@ def missing_tools() -> str | None:
             return f"`{tool}` is not installed (apt-get install tor iproute2; .ci/run does it)"
     if os.geteuid() != 0:
         return "network namespaces need root (`ip netns add`)"
+    probe = f"amanat-probe-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if made.returncode:
+        return f"`ip netns add` is refused here: {made.stderr.strip()}"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
     return None
 
 
@@ -127,11 +132,25 @@ def _render(name: str, **values: object) -> str:
 def _relay_fingerprint(directory: Path) -> str:
     """Make the node's identity key and return its fingerprint (tor --list-fingerprint)."""
     subprocess.run(
-        ["tor", "--ignore-missing-torrc", "-f", "/dev/null", "--defaults-torrc", "/dev/null",
-         "--orport", "1", "--list-fingerprint", "--datadirectory", str(directory),
-         "--Log", "err stderr"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            "tor",
+            "--ignore-missing-torrc",
+            "-f",
+            "/dev/null",
+            "--defaults-torrc",
+            "/dev/null",
+            "--orport",
+            "1",
+            "--list-fingerprint",
+            "--datadirectory",
+            str(directory),
+            "--Log",
+            "err stderr",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return (directory / "fingerprint").read_text().split()[1]
 
 
@@ -140,11 +159,27 @@ def _authority_identity(directory: Path, dirport: int) -> str:
     keys = directory / "keys"
     keys.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["tor-gencert", "--create-identity-key", "-m", "12", "-a", f"127.0.0.1:{dirport}",
-         "-i", str(keys / "authority_identity_key"), "-s", str(keys / "authority_signing_key"),
-         "-c", str(keys / "authority_certificate"), "--passphrase-fd", "0"],
-        input="", capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            "tor-gencert",
+            "--create-identity-key",
+            "-m",
+            "12",
+            "-a",
+            f"127.0.0.1:{dirport}",
+            "-i",
+            str(keys / "authority_identity_key"),
+            "-s",
+            str(keys / "authority_signing_key"),
+            "-c",
+            str(keys / "authority_certificate"),
+            "--passphrase-fd",
+            "0",
+        ],
+        input="",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     certificate = (keys / "authority_certificate").read_text()
     match = re.search(r"^fingerprint ([0-9A-F]{40})$", certificate, re.MULTILINE)
     assert match, "tor-gencert wrote no fingerprint"

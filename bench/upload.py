@@ -146,15 +146,19 @@ def token_of(page: str) -> str:
 
 def new_source(browser: Browser) -> str:
     _, page, _ = browser.request("GET", "/codename")
-    codename = re.search(r'<p class="codename" id="codename">([0-9 ]+)</p>', page)
-    if codename is None:
+    groups = re.findall(r'<span class="group">([0-9]{4})</span>', page)
+    if len(groups) != 7:
         raise RuntimeError("no codename on the page")
-    status, _, _ = browser.form(
-        "/codename", {"csrf_token": token_of(page), "codename": codename.group(1), "saved": "y"}
-    )
+    # The server issued it to this browser; it asks one group back before it is hidden.
+    _, page, _ = browser.request("GET", "/codename?step=check")
+    asked = re.search(r'data-group="([0-9])"', page)
+    if asked is None:
+        raise RuntimeError("no codename check on the page")
+    check = groups[int(asked.group(1)) - 1]
+    status, _, _ = browser.form("/codename", {"csrf_token": token_of(page), "check": check})
     if status != 303:
         raise RuntimeError(f"codename confirmation answered {status}")
-    return codename.group(1)
+    return " ".join(groups)
 
 
 def multipart_head_and_tail(fields: list[tuple[str, str]]) -> tuple[bytes, bytes]:

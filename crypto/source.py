@@ -61,6 +61,20 @@ def generate_codename() -> str:
     return _group(body + str(_damm(body)))
 
 
+def codename_from_seed(seed: bytes) -> str:
+    """Return the codename a secret seed of at least 16 bytes stands for, grouped.
+
+    The portal issues codenames this way, from a keyed hash of a nonce, so
+    that a codename is never sent back to it by the browser. Raises
+    ValueError for a seed too short to give 27 uniform digits.
+    """
+    if len(seed) < 16:
+        raise ValueError("a codename seed has at least 16 bytes")
+    # 128 bits or more reduced modulo 10**27 (about 2**90): the bias is below 2**-38.
+    body = str(int.from_bytes(seed, "big") % 10**RANDOM_DIGITS).zfill(RANDOM_DIGITS)
+    return _group(body + str(_damm(body)))
+
+
 def _group(digits: str) -> str:
     return " ".join(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))
 

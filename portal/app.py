@@ -15,6 +15,7 @@ from flask_wtf import CSRFProtect
 import templates
 from portal import (
     api,
+    crisis,
     db,
     errors,
     headers,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     headers.init_app(app, settings)
     db.init_app(app, settings.database_url)
     errors.init_app(app)
+    crisis.init_app(app, settings)
     i18n.init_app(app)
     csrf.init_app(app)
     # The source pages add their routes to views.bp and exempt their

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from crypto.errors import BadCodenameError
@@ -37,10 +37,17 @@ class HoneypotForm(FlaskForm):  # type: ignore[misc]
 
 
 class NewCodenameForm(HoneypotForm):
-    codename = HiddenField(validators=[DataRequired(), well_formed_codename])
-    saved = BooleanField(
-        _l("I have written down my codename or saved it somewhere safe."),
-        validators=[DataRequired(_l("Please confirm that you saved your codename."))],
+    """The check that the source copied the codename: one group typed back.
+
+    The codename itself is never a field: the server knows which one it issued.
+    """
+
+    check = StringField(
+        _l("Type this group from your note"),
+        validators=[
+            DataRequired(_l("Type the four digits of this group from your note.")),
+            Length(max=40),
+        ],
     )
 
 

@@ -7,6 +7,7 @@ a persistent cookie on a shared device would be a trace of the visit.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from flask import Flask, request
@@ -36,3 +37,32 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["current_language"] = select_locale
+    app.jinja_env.filters["local_size"] = local_size
+    app.jinja_env.filters["local_date"] = local_date
+
+
+def local_size(size: int) -> str:
+    """A size in the page's language: "3,4 МБ" in Russian, "3.4 MB" in English."""
+    from flask_babel import format_decimal
+    from flask_babel import gettext as _
+
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            break
+        value /= 1000
+    number = format_decimal(value, format="#,##0" if unit == "B" else "#,##0.#")
+    units = {
+        "B": _("%(number)s bytes", number=number),
+        "KB": _("%(number)s KB", number=number),
+        "MB": _("%(number)s MB", number=number),
+        "GB": _("%(number)s GB", number=number),
+    }
+    return str(units[unit])
+
+
+def local_date(day: date) -> str:
+    """A day in the page's language: "2 декабря 2026 г.", "December 2, 2026"."""
+    from flask_babel import format_date
+
+    return str(format_date(day, "long"))

@@ -29,7 +29,7 @@ from crypto.receipts import Receipt, sign_receipt
 from portal.models import Blob, Recipient, Report, ReportRecipient, Source, new_public_id, today
 from portal.multipart import FileChunk, FileEnd, FileStart, Limits, TextField, read_parts
 from portal.routing import recipients_for
-from portal.store import BlobStore, PendingBlob
+from portal.store import BlobStore, KeptBlob, PendingBlob
 
 TOKEN_FIELD = "csrf_token"  # noqa: S105 (a field name, not a secret)
 HONEYPOT_FIELD = "website"
@@ -46,9 +46,12 @@ class Submission:
     """A received form: its text fields and its files, sealed and pending."""
 
     fields: MultiDict[str, str] = field(default_factory=MultiDict)
-    files: list[PendingBlob] = field(default_factory=list)
+    files: list[PendingBlob | KeptBlob] = field(default_factory=list)
     recipients: list[Recipient] = field(default_factory=list)
     file_sizes: list[int] = field(default_factory=list)
+    # The names the browser gave, only for the page that asks for a fix
+    # (portal.kept_files); never stored on the server.
+    file_names: list[str] = field(default_factory=list)
 
     def discard(self, store: BlobStore) -> None:
         for blob in self.files:
@@ -100,6 +103,7 @@ def receive(
                     submission.recipients = choose_recipients(submission.fields.get(REGION_FIELD))
                 blob = store.create()
                 submission.files.append(blob)
+                submission.file_names.append(part.filename)
                 keys = [PublicKey(r.box_key) for r in submission.recipients]
                 current = (blob, FileSealer(blob.writer, keys, part.filename, part.content_type))
             elif isinstance(part, FileChunk):
@@ -180,8 +184,10 @@ def _commit_blobs(
     submission: Submission,
     text: tuple[str, Kind, bytes] | None,
 ) -> Stored:
-    pending: list[tuple[str, PendingBlob]] = [("file", blob) for blob in submission.files]
-    committed: list[PendingBlob] = []
+    pending: list[tuple[str, PendingBlob | KeptBlob]] = [
+        ("file", blob) for blob in submission.files
+    ]
+    committed: list[PendingBlob | KeptBlob] = []
     try:
         if text is not None:
             kind_name, kind, content = text
@@ -227,7 +233,7 @@ def blob_row(
     server_key: SigningKey,
     report_id: str,
     kind: str,
-    blob: PendingBlob,
+    blob: PendingBlob | KeptBlob,
     *,
     author: str = "source",
     recipient_id: int | None = None,

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_limiter import Limiter
+from limits import parse
+from werkzeug.exceptions import TooManyRequests
 
 from portal.settings import Settings
 
 GLOBAL_KEY = "all-visitors"
+# One budget for every way a codename is tried: logging in, creating one and
+# the report form's re-login. Separate budgets would let a guesser use all three.
+CODENAME_BUDGET = parse("30 per minute")
 
 
 def shared_key() -> str:
@@ -24,6 +29,16 @@ def shared_key() -> str:
 
 
 limiter = Limiter(key_func=shared_key)
+
+
+def spend_codename_attempt() -> None:
+    """Count one codename attempt against the shared budget.
+
+    Raises TooManyRequests once the budget is spent. Call it before the
+    slow key derivation, so a flood costs the server nothing.
+    """
+    if limiter.enabled and not limiter.limiter.hit(CODENAME_BUDGET, GLOBAL_KEY, "codename"):
+        raise TooManyRequests()
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -58,6 +58,8 @@ class Settings:
     # The operator's own text (local hotlines); None shows the translated
     # default text in the visitor's language.
     crisis_contacts: str | None = None
+    # A JSON file of crisis contacts per language and region (portal.crisis).
+    crisis_contacts_file: Path | None = None
     regions: tuple[str, ...] = DEFAULT_REGIONS
     session_minutes: int = 30
     # Reports are deleted from the server this many days after every
@@ -114,6 +116,9 @@ class Settings:
             ratelimit_storage=environ.get("AMANAT_RATELIMIT_STORAGE") or "memory://",
             onion_address=(environ.get("AMANAT_ONION_ADDRESS") or "").strip() or None,
             crisis_contacts=(environ.get("AMANAT_CRISIS_CONTACTS") or "").strip() or None,
+            crisis_contacts_file=Path(environ["AMANAT_CRISIS_CONTACTS_FILE"])
+            if environ.get("AMANAT_CRISIS_CONTACTS_FILE")
+            else None,
             regions=regions or DEFAULT_REGIONS,
             session_minutes=_positive_int(environ, "AMANAT_SESSION_MINUTES", 30),
             retention_days=_retention_days(environ),

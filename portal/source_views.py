@@ -8,13 +8,11 @@ with Werkzeug's spooling parser, is turned off for them alone.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     abort,
-    g,
     redirect,
     render_template,
     request,
@@ -25,147 +23,37 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, TooManyRequests
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
-from crypto.errors import BadCodenameError, CryptoError
-from crypto.source import generate_codename, open_reply
-from portal import intake
+from crypto.errors import CryptoError
+from crypto.source import open_reply
+from portal import intake, kept_files
 from portal.db import get_session
-from portal.forms import LoginForm, LogoutForm, NewCodenameForm
+from portal.forms import LogoutForm
 from portal.limits import limiter
 from portal.models import Blob, Report
 from portal.multipart import boundary_of
 from portal.questionnaire import in_danger, load_questionnaire, validate
-from portal.routing import NotAcceptingReports, active_recipients, recipients_of_report
-from portal.services import blob_store, installation_salt_of, server_key
-from portal.sources import COOKIE_NAME, LoggedIn, end_session, load_session, log_in
+from portal.questionnaire.validation import DANGER_FIELD
+from portal.routing import NotAcceptingReports, recipients_of_report
+from portal.services import blob_store, server_key
+from portal.source_login import (
+    accepting_reports,
+    logged_in,
+    login_required,
+    login_with,
+    set_source_cookie,
+)
+from portal.sources import LoggedIn
 from portal.views import bp, current_settings
 
-View = TypeVar("View", bound=Callable[..., Any])
-LOGIN_LIMIT = "30 per minute"
 SUBMIT_LIMIT = "120 per hour"
 
 
 def language() -> str:
     return str(get_locale() or "ru")
-
-
-def logged_in() -> LoggedIn | None:
-    """The source of this request's cookie, loaded once per request."""
-    if "source" not in g:
-        settings = current_settings()
-        g.source = load_session(
-            get_session(), request.cookies.get(COOKIE_NAME), settings.session_minutes
-        )
-        get_session().commit()  # keeps the sliding expiry (or the expired row's deletion)
-    found: LoggedIn | None = g.source
-    return found
-
-
-def login_required(view: View) -> View:
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if logged_in() is None:
-            return redirect(url_for("portal.login", expired=1), code=303)
-        return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def set_source_cookie(response: Response, value: str) -> None:
-    response.set_cookie(
-        COOKIE_NAME,
-        value,
-        httponly=True,
-        samesite="Strict",
-        secure=current_settings().secure_cookies,
-        path="/",
-    )
-
-
-def accepting_reports() -> bool:
-    return bool(active_recipients(get_session()))
-
-
-def login_with(codename: str | None, *, create: bool = False) -> tuple[LoggedIn, str] | None:
-    """Log in with a typed codename; None if it is malformed or (without create) unknown.
-
-    The caller commits.
-    """
-    if not codename:
-        return None
-    settings = current_settings()
-    try:
-        return log_in(
-            get_session(),
-            codename,
-            installation_salt_of(),
-            settings.kdf_cost,
-            settings.session_minutes,
-            create=create,
-        )
-    except BadCodenameError:
-        return None
-
-
-@bp.get("/codename")
-def new_codename() -> str | tuple[str, int]:
-    if not accepting_reports():
-        return render_template("portal/closed.html"), 503
-    form = NewCodenameForm(codename=generate_codename())
-    return render_template("portal/codename.html", form=form)
-
-
-@bp.post("/codename")
-@limiter.limit(LOGIN_LIMIT)
-def confirm_codename() -> Response | str | tuple[str, int]:
-    form = NewCodenameForm()
-    if not form.validate():
-        return render_template("portal/codename.html", form=form), 400
-    opened = login_with(form.codename.data, create=True)
-    if opened is None:  # the form has already checked the codename's digits
-        return render_template("portal/codename.html", form=form), 400
-    get_session().commit()
-    cookie = opened[1]
-    response = redirect(url_for("portal.report_form"), code=303)
-    set_source_cookie(response, cookie)
-    return response
-
-
-@bp.get("/login")
-def login() -> str:
-    return render_template("portal/login.html", form=LoginForm(), expired="expired" in request.args)
-
-
-@bp.post("/login")
-@limiter.limit(LOGIN_LIMIT)
-def login_submit() -> Response | tuple[str, int]:
-    form = LoginForm()
-    if not form.validate():
-        return render_template("portal/login.html", form=form, expired=False), 400
-    opened = login_with(form.codename.data)
-    if opened is None:
-        form.codename.errors = [_("No report was found for this codename. Check each digit.")]
-        return render_template("portal/login.html", form=form, expired=False), 400
-    get_session().commit()
-    cookie = opened[1]
-    response = redirect(url_for("portal.status"), code=303)
-    set_source_cookie(response, cookie)
-    return response
-
-
-@bp.post("/logout")
-def logout() -> Response:
-    LogoutForm().validate_on_submit()  # CSRFProtect has already checked the token
-    db = get_session()
-    end_session(db, request.cookies.get(COOKIE_NAME))
-    db.commit()
-    response = redirect(url_for("portal.landing"), code=303)
-    response.delete_cookie(COOKIE_NAME, path="/")
-    session.clear()
-    return response
 
 
 def render_report_form(
@@ -175,11 +63,8 @@ def render_report_form(
     *,
     ask_codename: bool = False,
 ) -> tuple[str, int]:
-    """The report form; after a refused submission, filled in as typed.
-
-    Files cannot be put back into a file input, so the page says to attach
-    them again.
-    """
+    """The report form; after a refused submission, filled in as typed, with
+    the files that arrived listed as attached (portal.kept_files)."""
     page = render_template(
         "portal/report.html",
         q=load_questionnaire(),
@@ -187,10 +72,22 @@ def render_report_form(
         values=values,
         errors=errors or {},
         regions=current_settings().regions,
-        files_dropped=bool(errors),
+        kept=kept_files.listed(),
+        keep_field=kept_files.KEEP_FIELD,
         ask_codename=ask_codename,
     )
     return page, status
+
+
+def refuse_for_now(
+    submission: intake.Submission, errors: dict[str, str], status: int, *, ask_codename: bool
+) -> tuple[str, int]:
+    """Send the form back to be fixed, keeping the files that arrived."""
+    kept_files.keep(
+        submission.files, submission.file_names, submission.file_sizes, submission.recipients
+    )
+    submission.files.clear()
+    return render_report_form(submission.fields, errors, status, ask_codename=ask_codename)
 
 
 @bp.get("/report")
@@ -222,36 +119,66 @@ def read_upload(choose: Callable[[str | None], list[Any]]) -> intake.Submission:
     )
 
 
+def read_report() -> intake.Submission:
+    """Read a report's body, adding the files kept from this form's earlier try.
+
+    Kept files were sealed to the reviewers chosen then, so the whole report
+    goes to them; if none of them is active any more, the kept files go.
+    """
+    db = get_session()
+    kept_to = kept_files.kept_recipients(db)
+    choose = (lambda _region: kept_to) if kept_to else intake.choose_for(db)
+    submission = read_upload(choose)
+    listed = {item["name"]: item for item in kept_files.listed()}
+    wanted = submission.fields.getlist(kept_files.KEEP_FIELD) if kept_to else []
+    kept = kept_files.take(wanted)
+    try:
+        submission.files[:0] = kept
+        submission.file_names[:0] = [listed[blob.name]["label"] for blob in kept]
+        submission.file_sizes[:0] = [listed[blob.name]["size"] for blob in kept]
+    except KeyError:  # the session changed under us: keep nothing half-known
+        submission.discard(blob_store())
+        raise
+    return submission
+
+
 @bp.post("/report")
 @limiter.limit(SUBMIT_LIMIT)
 def report_submit() -> Response | tuple[str, int]:
-    """Receive a report. A session that ended while the source was typing loses
-    nothing typed: the form comes back filled in, asking for the codename."""
-    db = get_session()
+    """Receive a report. Nothing typed or uploaded is lost to a fix: a session
+    that ended while the source was typing, or a field to correct, brings the
+    form back filled in, with the files that arrived still attached."""
     # The session is checked before the body is read: a large video over Tor
     # takes longer than a session lasts, and must not be refused at the end.
     source, new_cookie = logged_in(), None
     try:
-        submission = read_upload(intake.choose_for(db))
+        submission = read_report()
     except NotAcceptingReports:
         return render_template("portal/closed.html"), 503
+    if submission.fields.get(DANGER_FIELD):
+        session["in_danger"] = True
     if source is None:
-        relogged = login_with(submission.fields.get("codename"))
+        try:
+            relogged = login_with(submission.fields.get("codename"))
+        except TooManyRequests:
+            errors = {
+                "codename": _("Too many attempts right now. Wait a few minutes, then send again.")
+            }
+            return refuse_for_now(submission, errors, 429, ask_codename=True)
         if relogged is None:
-            submission.discard(blob_store())
             errors = {"codename": _("Your session has ended. Enter your codename to send.")}
-            return render_report_form(submission.fields, errors, 401, ask_codename=True)
+            return refuse_for_now(submission, errors, 401, ask_codename=True)
         source, new_cookie = relogged
     answers, errors = validate(
         load_questionnaire(), submission.fields, current_settings().regions, language()
     )
     if errors:
-        submission.discard(blob_store())
-        return render_report_form(
-            submission.fields, errors, 400, ask_codename=new_cookie is not None
-        )
-    stored = intake.store_report(db, blob_store(), server_key(), source.source, submission, answers)
-    session["in_danger"] = in_danger(answers)
+        return refuse_for_now(submission, errors, 400, ask_codename=new_cookie is not None)
+    stored = intake.store_report(
+        get_session(), blob_store(), server_key(), source.source, submission, answers
+    )
+    if in_danger(answers):
+        session["in_danger"] = True
     response = redirect(url_for("portal.received", report_id=stored.report.id), code=303)
     if new_cookie:
         set_source_cookie(response, new_cookie)
@@ -277,7 +204,6 @@ def received(report_id: str) -> str:
         report=report,
         files=files,
         total=sum(b.size for b in files),
-        in_danger=session.pop("in_danger", False),
     )
 
 

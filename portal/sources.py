@@ -96,6 +96,10 @@ def find_source(session: Session, derived: SourceSecrets) -> Source | None:
     return session.scalar(select(Source).where(Source.lookup_digest == derived.lookup_digest))
 
 
+class CodenameInUse(Exception):
+    """The create path was given a codename that already has a source."""
+
+
 def log_in(
     session: Session,
     codename: str,
@@ -107,16 +111,20 @@ def log_in(
 ) -> tuple[LoggedIn, str] | None:
     """Open a session for the source of codename; return it and the cookie value.
 
-    With create, a new codename gets its source; without, an unknown one
-    gives None. Raises BadCodenameError for a malformed codename (before any
-    slow work). The caller commits.
+    Without create, an unknown codename gives None. With create, the codename
+    must be new: one that already has a source raises CodenameInUse, so the
+    create path can never be a way into an existing codename. Raises
+    BadCodenameError for a malformed codename (before any slow work). The
+    caller commits.
     """
     derived = derive(codename, salt, cost)
     source = find_source(session, derived)
-    if source is None:
-        if not create:
-            return None
+    if create:
+        if source is not None:
+            raise CodenameInUse()
         source = create_source(session, derived)
+    elif source is None:
+        return None
     cookie = start_session(session, source, derived.box, minutes)
     return LoggedIn(source=source, key=derived.box, session_digest=""), cookie
 

@@ -9,6 +9,7 @@ store, so a name from the database or a request can never reach elsewhere.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import secrets
@@ -44,6 +45,19 @@ class PendingBlob:
 
     def sha256(self) -> str:
         return self.writer.hexdigest()
+
+
+@dataclass
+class KeptBlob:
+    """A finished blob kept under incoming/ while its form is fixed (see portal.kept_files)."""
+
+    name: str
+    path: Path
+    size: int
+    digest: str
+
+    def sha256(self) -> str:
+        return self.digest
 
 
 class BlobStore:
@@ -85,13 +99,31 @@ class BlobStore:
         os.fsync(blob.file.fileno())
         blob.file.close()
 
-    def commit(self, blob: PendingBlob) -> None:
+    def commit(self, blob: PendingBlob | KeptBlob) -> None:
         """Move a finished blob into the store (after its row is committed)."""
         os.replace(blob.path, self._inside(self.root, blob.name))
         _fsync_dir(self.root)
 
-    def discard(self, blob: PendingBlob) -> None:
+    def reclaim(self, name: str) -> KeptBlob | None:
+        """A finished blob still under incoming/, with its size and hash read
+        again from disk; None if it is gone (swept) or the name is not one
+        this store makes."""
+        try:
+            path = self._inside(self.incoming, name)
+            digest = hashlib.sha256()
+            with path.open("rb") as file:
+                while chunk := file.read(1024 * 1024):
+                    digest.update(chunk)
+                size = file.tell()
+        except (StoreError, OSError):
+            return None
+        return KeptBlob(name=name, path=path, size=size, digest=digest.hexdigest())
+
+    def discard(self, blob: PendingBlob | KeptBlob) -> None:
         """Close and shred a pending blob; safe to call more than once."""
+        if isinstance(blob, KeptBlob):
+            shred_file(blob.path)
+            return
         # The blob is being thrown away: a write error no longer matters.
         with contextlib.suppress(Exception):
             blob.writer.close()

@@ -43,6 +43,7 @@ MESSAGE_CODES: Final = (
     "invalid_text",
     "choose",
     "required_mark",
+    "consent_details",
 )
 
 _FIELD_CODE = re.compile(r"[a-z][a-z0-9_]*\Z")

@@ -12,6 +12,7 @@ from crypto.kdf import MINIMAL
 from crypto.source import (
     ENTROPY_BITS,
     RANDOM_DIGITS,
+    codename_from_seed,
     derive_source_secrets,
     generate_codename,
     lookup_digest,
@@ -28,6 +29,23 @@ def test_codename_has_at_least_80_bits_of_entropy():
 
 def test_codename_is_seven_groups_of_four_digits():
     assert re.fullmatch(r"\d{4}( \d{4}){6}", generate_codename())
+
+
+def test_codename_from_a_seed_is_well_formed_and_depends_on_every_seed_byte():
+    seed = bytes(range(32))
+    codename = codename_from_seed(seed)
+    assert re.fullmatch(r"\d{4}( \d{4}){6}", codename)
+    assert normalize_codename(codename) == codename.replace(" ", "")
+    assert codename_from_seed(seed) == codename
+    changed = {
+        codename_from_seed(seed[:i] + bytes([seed[i] ^ 1]) + seed[i + 1 :]) for i in range(32)
+    }
+    assert codename not in changed and len(changed) == 32
+
+
+def test_codename_seed_shorter_than_16_bytes_is_refused():
+    with pytest.raises(ValueError):
+        codename_from_seed(bytes(15))
 
 
 def test_codenames_do_not_repeat():

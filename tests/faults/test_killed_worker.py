@@ -25,7 +25,7 @@ from crypto.keys import ReviewerKey
 from portal import db
 from portal.models import Report
 from portal.recipients import register_recipient
-from tests.portal.journey import CODENAME, token_in
+from tests.portal.journey import GROUP_ASKED, codename_on, token_in
 from tests.portal.multipart_body import BOUNDARY, content_type
 
 pytestmark = pytest.mark.slow
@@ -116,9 +116,10 @@ def gunicorn(environ, database_url, tmp_path):
 def source_session(url: str) -> tuple[requests.Session, str]:
     """A source who has taken a codename; returns (session, the report form's token)."""
     browser = requests.Session()
-    page = browser.get(url + "/codename").text
-    codename = CODENAME.search(page).group(1)
-    data = {"csrf_token": token_in(page), "codename": codename, "saved": "y", "website": ""}
+    codename = codename_on(browser.get(url + "/codename").text)
+    page = browser.get(url + "/codename?step=check").text
+    group = codename.split()[int(GROUP_ASKED.search(page).group(1)) - 1]
+    data = {"csrf_token": token_in(page), "check": group, "website": ""}
     assert browser.post(url + "/codename", data=data, allow_redirects=False).status_code == 303
     return browser, token_in(browser.get(url + "/report").text)
 

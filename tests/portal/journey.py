@@ -22,7 +22,8 @@ from portal.services import blob_store
 from .multipart_body import content_type, encode
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
-CODENAME = re.compile(r'<p class="codename" id="codename">([0-9 ]+)</p>')
+CODENAME = re.compile(r'<p class="codename" id="codename">(.+?)</p>', re.S)
+GROUP_ASKED = re.compile(r'data-group="(\d)"')
 
 
 def token_in(page: str) -> str:
@@ -41,14 +42,25 @@ class Source_:
     codename: str
 
 
-def get_codename(client: FlaskClient) -> Source_:
-    """Take a codename and confirm it was saved; the source is then logged in."""
-    page = client.get("/codename").get_data(as_text=True)
-    codename = CODENAME.search(page).group(1)
-    response = client.post(
-        "/codename",
-        data={"csrf_token": token_in(page), "codename": codename, "saved": "y", "website": ""},
+def codename_on(page: str) -> str:
+    """The codename a page shows, as '1234 5678 ...'."""
+    return " ".join(
+        re.findall(r'<span class="group">(\d{4})</span>', CODENAME.search(page).group(1))
     )
+
+
+def issued_codename(client: FlaskClient) -> tuple[str, str, str]:
+    """(codename, the group the check step asks for, that step's CSRF token)."""
+    codename = codename_on(client.get("/codename").get_data(as_text=True))
+    page = client.get("/codename?step=check").get_data(as_text=True)
+    number = int(GROUP_ASKED.search(page).group(1))
+    return codename, codename.split()[number - 1], token_in(page)
+
+
+def get_codename(client: FlaskClient) -> Source_:
+    """Take a codename and type the asked group back; the source is then logged in."""
+    codename, group, token = issued_codename(client)
+    response = client.post("/codename", data={"csrf_token": token, "check": group, "website": ""})
     assert response.status_code == 303, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/report")
     return Source_(client, codename)

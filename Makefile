@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench translations clean
+.PHONY: run test lint typecheck unit bench catalogs translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,19 @@ run: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Both apps' catalogs from one recipe (babel.cfg): the portal's strings live in
+# portal/ and templates/portal/, the console's in admin/ and templates/admin/.
+KEYWORDS := -k _l -k N_ -k lazy_gettext -k ngettext:1,2
+catalogs: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --omit-header -o .portal.pot portal templates/portal
+	$(BIN)/pybabel -q update -i .portal.pot -d portal/translations
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --omit-header -o .admin.pot admin templates/admin
+	$(BIN)/pybabel -q update -i .admin.pot -d admin/translations
+	rm -f .portal.pot .admin.pot
+
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d portal/translations
+	$(BIN)/pybabel compile -d admin/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

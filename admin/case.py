@@ -43,7 +43,7 @@ or whose content is malformed is rejected: listed, never applied.
     }
 
 An empty case (no events) gives the same keys with None and [] values.
-Lists are in event order (clock, id). Codes are DOMAIN.md's vocabularies.
+Lists are in event order (clock, id). Codes are the vocabularies of docs/DESIGN.md section 7.
 """
 
 from __future__ import annotations

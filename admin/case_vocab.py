@@ -1,4 +1,4 @@
-"""The case events' types and the shape of each one's data (DOMAIN.md's vocabularies).
+"""The case events' types and the shape of each one's data (docs/DESIGN.md section 7).
 
 Codes are stable and stored in events; labels are translated where shown.
 """
@@ -69,7 +69,7 @@ RESOLUTIONS = (
     "ongoing",
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
-# Informed consent is asked separately for each use (DOMAIN.md).
+# Informed consent is asked separately for each use (docs/DESIGN.md section 7).
 CONSENT_ACTIONS = (
     "store_report",
     "be_contacted",

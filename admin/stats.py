@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+from admin.case import case_state, empty_state
 from admin.case_vocab import (  # the vocabularies, stated once
     PERPETRATOR_TYPES,
     RESOLUTIONS,
@@ -474,19 +475,12 @@ class _Suppressor:
 
 def empty_case() -> dict[str, Any]:
     """The state of a case nobody has worked on yet (admin.case's own empty state)."""
-    from admin.case import empty_state
-
     return empty_state()
 
 
 def case_state_of(vault: Any, report_id: str) -> dict[str, Any]:
-    """The reviewer's case state for report_id, or an empty case while admin.case is absent."""
-    try:
-        from admin import case as case_module  # written alongside; may not exist yet
-    except ImportError:
-        return empty_case()
-    state: dict[str, Any] = case_module.case_state(vault, report_id)
-    return state
+    """The reviewer's case state for report_id."""
+    return case_state(vault, report_id)
 
 
 def load_case_rows(

@@ -32,7 +32,7 @@ SALT_FILE = "codename_salt"
 COOKIE_NAME = "amanat_source"
 
 # Argon2id takes 64 MiB and most of a core per call: 16 logins at once pushed
-# p99 to 1.5 s here (MEASURED.md). Two at a time per process, the rest wait.
+# p99 to 1.5 s here (docs/PERFORMANCE.md, "The machine"). Two at a time per process, the rest wait.
 _KDF_SLOTS = threading.BoundedSemaphore(2)
 _KDF_WAIT_SECONDS = 20
 

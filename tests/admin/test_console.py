@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import base64
-import gettext
 import hashlib
 import html
-import os
 import re
 import struct
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from admin.cli import main
@@ -560,50 +555,6 @@ def test_keyfile_opens_with_the_form_passphrase_only(keyfile, monkeypatch):
 
 
 # -- translations ------------------------------------------------------------------
-
-
-def _catalog(lang: str):  # type: ignore[no-untyped-def]
-    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
-        return read_po(po, locale=lang)
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_console_catalogs_have_no_empty_or_fuzzy_entries(lang):
-    catalog = _catalog(lang)
-    assert not catalog.fuzzy
-    for message in catalog:
-        if not message.id:
-            continue
-        assert "fuzzy" not in message.flags, message.id
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert all(strings), f"{lang}: no translation for {message.id!r}"
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_console_compiled_catalogs_match_their_po_files(lang, tmp_path):
-    fresh = tmp_path / "messages.mo"
-    with open(fresh, "wb") as out:
-        write_mo(out, _catalog(lang))
-    committed = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo"
-    with open(fresh, "rb") as a, open(committed, "rb") as b:
-        expected = gettext.GNUTranslations(a)._catalog  # type: ignore[attr-defined]
-        actual = gettext.GNUTranslations(b)._catalog  # type: ignore[attr-defined]
-    assert actual == expected, "run `pybabel compile -d admin/translations`"
-
-
-def test_every_console_string_is_in_every_catalog():
-    method_map = [("admin/*.py", "python"), ("templates/admin/**.html", "jinja2")]
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
-    extracted = {
-        message
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            os.fspath(ROOT), method_map=method_map, keywords=keywords
-        )
-    }
-    assert "Unlock the console" in extracted
-    for lang in LANGS:
-        missing = extracted - {m.id for m in _catalog(lang) if m.id}
-        assert not missing, f"{lang} catalog lacks {sorted(map(str, missing))}"
 
 
 def test_no_decrypted_text_is_written_by_the_console(unlocked, tmp_path, source):

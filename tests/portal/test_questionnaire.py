@@ -42,7 +42,7 @@ REGIONS = [
 TODAY = date(2025, 6, 15)
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
-# DOMAIN.md vocabularies the intake form must offer, code for code.
+# The vocabularies (docs/DESIGN.md section 7) the intake form must offer, code for code.
 DOMAIN_VOCABULARIES = {
     "violation_types": """refusal_of_services stigma_discrimination confidentiality_breach
         physical_violence psychological_violence economic_violence arbitrary_detention

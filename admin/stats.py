@@ -52,6 +52,7 @@ from admin.case_vocab import (  # the vocabularies, stated once
     VIOLATION_TYPES,
 )
 from admin.consent import counts_in_statistics
+from admin.questionnaire_vocab import option_codes
 
 DEFAULT_THRESHOLD = 5
 SECONDARY_MARKER = "x"
@@ -85,21 +86,12 @@ KEY_POPULATION_PRIORITY: tuple[str, ...] = (
     "none",
     "prefer_not",
 )
-GENDERS = ("female", "male", "transgender_female", "transgender_male", "other", "prefer_not")
-AGE_GROUPS = ("0-15", "16-18", "19-35", "36-55", "56+", "prefer_not")
-# Regions are configuration; these are Kyrgyzstan's, and codes seen in reports are added.
-REGIONS = (
-    "bishkek",
-    "osh_city",
-    "batken",
-    "chuy",
-    "issyk_kul",
-    "jalal_abad",
-    "naryn",
-    "osh",
-    "talas",
-    "prefer_not",
-)
+# The source's vocabularies, as the questionnaire states them (one place).
+GENDERS = option_codes("gender")
+AGE_GROUPS = option_codes("age_group")
+# Regions are configuration; the questionnaire's are Kyrgyzstan's, and codes
+# seen in reports are added where they are counted.
+REGIONS = option_codes("region")
 # The counting rule of each table, in English; translated where shown.
 RULES: dict[str, str] = {
     "key_population": N_(

@@ -15,23 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto.kdf import NAMED, KdfCost
+from portal.questionnaire import PREFER_NOT, load_questionnaire
 
 GIB = 1024**3
 MIN_SECRET_KEY_CHARS = 32
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
-# Kyrgyzstan's two cities of republican status and its seven oblasts. Codes
+# Kyrgyzstan's two cities of republican status and its seven oblasts, as the
+# questionnaire offers them (prefer_not is always added there). Codes
 # are stable (they end up inside sealed reports); labels are translated.
-DEFAULT_REGIONS = (
-    "bishkek",
-    "osh_city",
-    "batken",
-    "chuy",
-    "issyk_kul",
-    "jalal_abad",
-    "naryn",
-    "osh",
-    "talas",
+DEFAULT_REGIONS = tuple(
+    option.code
+    for option in load_questionnaire().field("region").options
+    if option.code != PREFER_NOT
 )
 
 

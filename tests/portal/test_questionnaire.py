@@ -26,19 +26,10 @@ from portal.questionnaire import (
     region_of,
     validate,
 )
+from portal.settings import DEFAULT_REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
-REGIONS = [
-    "bishkek",
-    "osh_city",
-    "batken",
-    "chuy",
-    "issyk_kul",
-    "jalal_abad",
-    "naryn",
-    "osh",
-    "talas",
-]
+REGIONS = list(DEFAULT_REGIONS)
 TODAY = date(2025, 6, 15)
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

@@ -26,8 +26,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+# Other ports: make run PORTAL_PORT=9080 CONSOLE_PORT=9081
 run: $(STAMP)
-	$(BIN)/python demo.py
+	$(BIN)/python demo.py $(if $(PORTAL_PORT),--portal-port $(PORTAL_PORT)) \
+		$(if $(CONSOLE_PORT),--console-port $(CONSOLE_PORT))
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -29,17 +29,47 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# The test suite sets this to make key files at libsodium's minimum cost
+# (`--kdf minimal`); nothing else may: such a key file's passphrase can be
+# guessed thousands of times a second.
+TEST_KDF_SWITCH = "AMANAT_TEST_ONLY_MINIMAL_KDF"
+MIN_PASSPHRASE_CHARACTERS = 8
+
+
+def check_new_passphrase(passphrase: str, where: str) -> str:
+    """Return the passphrase, or stop with a plain message if it breaks the rules."""
+    if len(passphrase.strip()) < MIN_PASSPHRASE_CHARACTERS:
+        raise click.UsageError(
+            f"{where} is too short: use a passphrase of at least "
+            f"{MIN_PASSPHRASE_CHARACTERS} characters (spaces at either end not counted). "
+            "No key file was written."
+        )
+    return passphrase
+
+
 def ask_new_passphrase() -> str:
-    """AMANAT_PASSPHRASE for scripts; otherwise ask twice, without echo."""
+    """AMANAT_PASSPHRASE for scripts; otherwise ask twice, without echo.
+
+    The same rules hold for both: a short passphrase from the environment is
+    refused like a typed one.
+    """
     from_env = os.environ.get("AMANAT_PASSPHRASE")
     if from_env:
-        return from_env
+        return check_new_passphrase(from_env, "AMANAT_PASSPHRASE")
     passphrase: str = click.prompt(
         "Passphrase for the new key file", hide_input=True, confirmation_prompt=True
     )
-    if len(passphrase) < 8:
-        raise click.UsageError("Use a passphrase of at least 8 characters.")
-    return passphrase
+    return check_new_passphrase(passphrase, "The passphrase")
+
+
+def check_kdf_allowed(kdf: str) -> None:
+    """Refuse the test-only `minimal` cost unless the test suite's switch is set."""
+    if kdf == "minimal" and os.environ.get(TEST_KDF_SWITCH) != "1":
+        raise click.UsageError(
+            "--kdf minimal is for the test suite only: a key file made with it can be "
+            "guessed at quickly. Use the default (moderate) or interactive. "
+            "No key file was written."
+        )
 
 
 def ask_passphrase() -> str:
@@ -87,10 +117,11 @@ def main() -> None:
     type=click.Choice(sorted(NAMED)),
     default="moderate",
     show_default=True,
-    help="Passphrase hashing cost (lower only for tests).",
+    help="Passphrase hashing cost (minimal: the test suite only).",
 )
 def keygen(name: str, keyfile: Path, bundle_path: Path | None, kdf: str) -> None:
     """Make a new key file and print the public bundle and its fingerprint."""
+    check_kdf_allowed(kdf)
     if keyfile.exists():
         raise click.ClickException(f"{keyfile} already exists; it was not changed.")
     try:

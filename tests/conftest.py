@@ -26,6 +26,10 @@ from portal.recipients import register_recipient
 from portal.settings import Settings
 
 POSTGRES_ENV = "AMANAT_TEST_POSTGRES_URL"
+
+# `amanat-admin keygen --kdf minimal` (fast key files) works only with this
+# switch, which only the test suite sets; subprocesses inherit it.
+os.environ["AMANAT_TEST_ONLY_MINIMAL_KDF"] = "1"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
+from admin.acks import acknowledge_held
 from admin.client import ApiClient, ClientError, ConnectionFailed
 from admin.vault import Vault, VaultError, check_id
 from crypto.errors import BadSignatureError
@@ -59,6 +60,7 @@ class SyncResult:
     refused: list[Refusal] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
 
 
 SAVE_EVERY_SECONDS = 5.0
@@ -89,6 +91,7 @@ def sync(vault: Vault, client: ApiClient) -> SyncResult:
             if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
                 vault.save()
                 last_save = time.monotonic()
+        result.acknowledged = acknowledge_held(vault, client)
         cursor = listing.get("cursor")
         # A refused blob is listed again only while the cursor stays put.
         if not result.refused and isinstance(cursor, str) and _DAY.fullmatch(cursor):

@@ -622,6 +622,15 @@ class Vault:
         """The id of the report a blob belongs to; KeyError if the vault lists no such blob."""
         return self._blob(blob_id)[0]
 
+    def acknowledged(self) -> set[str]:
+        """Blob ids the server has counted as held here, or refused for good (admin.acks)."""
+        return set(self._index.setdefault("acked", []))
+
+    def mark_acknowledged(self, counted: list[str], refused: list[str]) -> None:
+        """Remember blobs acknowledged (or refused by the server) so they are not sent again."""
+        known = self._index.setdefault("acked", [])
+        known += [b for b in dict.fromkeys([*counted, *refused]) if b not in set(known)]
+
     def manifest_if_known(self, blob_id: str) -> Manifest | None:
         """The cached manifest of a file, without decrypting anything."""
         cached = self._index["manifests"].get(blob_id)

@@ -27,6 +27,8 @@ class Purpose(enum.Enum):
     RECEIPT = "receipt"
     BUNDLE = "recipient-bundle"
     STATUS = "status"
+    DELIVERY_ACK = "delivery-ack"
+    ROSTER = "organisation-roster"
 
 
 def _signed_bytes(purpose: Purpose, message: bytes) -> bytes:

@@ -29,7 +29,7 @@ from crypto.envelope import MAGIC, VERSION, Kind
 from crypto.errors import BadSignatureError
 from crypto.events import verify_event
 from crypto.replies import verify_reply
-from portal import api_auth, intake, retention
+from portal import acks, api_auth, intake, retention
 from portal.api_auth import ApiError
 from portal.db import get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
@@ -253,8 +253,6 @@ def blob(blob_id: str) -> Response:
     )
     if row is None:
         raise not_found()
-    if _reaches_the_end(row.size):
-        retention.record_delivery(get_session(), row.id, _reviewer().id)
     try:
         # A path (not an open file) lets Werkzeug answer Range and
         # If-None-Match; the day replaces the file's precise mtime.
@@ -268,19 +266,6 @@ def blob(blob_id: str) -> Response:
         )
     except FileNotFoundError as exc:
         raise not_found() from exc
-
-
-def _reaches_the_end(size: int) -> bool:
-    """Whether this request asks for the blob through to its last byte.
-
-    Only such a download counts as a delivery for retention: a reviewer who
-    fetched the first half has not got the blob.
-    """
-    wanted = request.range
-    if wanted is None:
-        return True
-    span = wanted.range_for_length(size)
-    return span is not None and span[1] >= size
 
 
 @bp.post("/reports/<report_id>/replies")
@@ -332,6 +317,12 @@ def check_envelope(envelope: bytes, kind: Kind) -> None:
     if found != kind:
         noun = "a reply" if kind == Kind.REPLY else "a case event"
         raise bad_request(f"the envelope is not {noun}")
+
+
+@bp.post("/acks")
+def post_acks() -> dict[str, Any]:
+    """Count the caller's signed delivery acknowledgements (portal.acks)."""
+    return acks.record_acks(get_session(), _reviewer(), acks.parse_acks())
 
 
 @bp.put("/reports/<report_id>/status")

@@ -177,15 +177,20 @@ class Blob(Base):
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
-class BlobDelivery(Base):
-    """A reviewer downloaded a blob to its end (the day only): retention counts these."""
+class BlobAck(Base):
+    """A reviewer's signed acknowledgement that a blob is in their vault, checked.
 
-    __tablename__ = "blob_deliveries"
+    Retention counts these and nothing else (crypto.acks): a download the
+    server served proves nothing about what the reviewer's machine kept.
+    """
+
+    __tablename__ = "blob_acks"
 
     blob_id: Mapped[str] = mapped_column(
         ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True
     )
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     day: Mapped[dt.date] = mapped_column(Date, default=today)
 
 

@@ -192,10 +192,13 @@ def _commit_blobs(
         # Files move into the store before the rows commit: a crash between
         # the two leaves an unreferenced blob for the sweep, never a row
         # that points at nothing.
-        for _, blob in pending:
-            store.commit(blob)
-            committed.append(blob)
-        session.commit()
+        # Under the store's commit lock, so a sweep never sees the files
+        # without their committed rows (portal.store).
+        with store.committing():
+            for _, blob in pending:
+                store.commit(blob)
+                committed.append(blob)
+            session.commit()
     except BaseException:
         session.rollback()
         for _, blob in pending:
@@ -297,9 +300,10 @@ def store_reply(
         session.add(row)
         report.updated_day = today()
         session.flush()
-        store.commit(pending)
-        committed = True
-        session.commit()
+        with store.committing():
+            store.commit(pending)
+            committed = True
+            session.commit()
     except BaseException:
         session.rollback()
         store.discard(pending)

@@ -4,11 +4,32 @@ A blob is written under `incoming/` while it streams in, then fsynced and
 renamed into `blobs/` when the database row that names it commits. Every
 path is built from a name this module made and checked to stay inside the
 store, so a name from the database or a request can never reach elsewhere.
+
+`blobs/` defaults to data_dir/blobs; AMANAT_BLOB_DIR puts it anywhere (shared
+storage for several portal hosts), with `incoming/` beside it: a rename
+between the two must stay on one file system. Either may be a symbolic link
+the operator made on purpose: the folders are resolved once, and every file
+must then lie directly inside its resolved folder.
+
+Nothing that cleans up (the sweep, retention) may remove a blob that is, or
+is about to be, committed, whatever the clocks say and on however many
+hosts. Two file locks make that so (flock; on NFS v4 they become the
+server's locks, which every client sees):
+
+- a pending blob keeps a shared lock on its own file from `create` until it
+  is committed or discarded, so an upload that takes a day keeps its
+  finished files, however old their times;
+- `committing()` holds a shared lock on commit.lock (beside blobs/, on the
+  same storage, so every host sharing the store sees it) while files move
+  into blobs/ and their rows commit; `exclusive()` takes it exclusively, so
+  a sweep that holds it sees, in the database, the row of every blob then
+  in blobs/, unless the worker that moved it died.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import secrets
@@ -23,6 +44,8 @@ from portal.shred import shred_file
 from portal.writer import BackgroundWriter
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{32}$")
+# Beside the resolved blobs/ folder, wherever that is mounted.
+COMMIT_LOCK = "commit.lock"
 
 
 class StoreError(Exception):
@@ -37,6 +60,8 @@ class PendingBlob:
     path: Path
     file: BinaryIO
     writer: BackgroundWriter
+    # A descriptor holding a shared flock on the file while it is pending.
+    lock_fd: int = -1
 
     @property
     def size(self) -> int:
@@ -49,11 +74,17 @@ class PendingBlob:
 class BlobStore:
     """Ciphertext blobs under data_dir/blobs, partial ones under data_dir/incoming."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir).resolve() / "blobs"
-        self.incoming = Path(data_dir).resolve() / "incoming"
-        for folder in (self.root, self.incoming):
+    def __init__(self, data_dir: Path, blob_dir: Path | None = None) -> None:
+        blobs = Path(blob_dir) if blob_dir is not None else Path(data_dir) / "blobs"
+        incoming = (
+            blobs.parent / "incoming" if blob_dir is not None else Path(data_dir) / "incoming"
+        )
+        for folder in (blobs, incoming):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Resolved after mkdir, so a folder that is a deliberate symbolic
+        # link is followed once, here; files inside are checked against it.
+        self.root = blobs.resolve()
+        self.incoming = incoming.resolve()
 
     def path_of(self, name: str) -> Path:
         """The path of a committed blob. Raises StoreError for a name not made here."""
@@ -72,8 +103,11 @@ class BlobStore:
         name = secrets.token_urlsafe(24)
         path = self._inside(self.incoming, name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        lock_fd = os.open(path, os.O_RDONLY)
+        fcntl.flock(lock_fd, fcntl.LOCK_SH)
         file = os.fdopen(fd, "wb")
-        return PendingBlob(name=name, path=path, file=file, writer=BackgroundWriter(file))
+        writer = BackgroundWriter(file)
+        return PendingBlob(name=name, path=path, file=file, writer=writer, lock_fd=lock_fd)
 
     def finish(self, blob: PendingBlob) -> None:
         """Flush and fsync a pending blob; it stays under incoming/ until committed.
@@ -86,9 +120,38 @@ class BlobStore:
         blob.file.close()
 
     def commit(self, blob: PendingBlob) -> None:
-        """Move a finished blob into the store (after its row is committed)."""
+        """Move a finished blob into the store, inside `committing()`, before its row commits.
+
+        Its time is reset first: a file that finished arriving hours ago
+        becomes a blob now, which the sweep's grace period then counts from.
+        """
+        os.utime(blob.path)
         os.replace(blob.path, self._inside(self.root, blob.name))
         _fsync_dir(self.root)
+        _release(blob)
+
+    @contextmanager
+    def committing(self) -> Iterator[None]:
+        """Hold the commit lock shared: move blobs in and commit their rows inside."""
+        with self._commit_lock(fcntl.LOCK_SH):
+            yield
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the commit lock alone: no blob moves in or commits meanwhile."""
+        with self._commit_lock(fcntl.LOCK_EX):
+            yield
+
+    @contextmanager
+    def _commit_lock(self, mode: int) -> Iterator[None]:
+        # A descriptor of its own each time: threads of one worker lock
+        # against each other as processes do.
+        fd = os.open(self.root.parent / COMMIT_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, mode)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def discard(self, blob: PendingBlob) -> None:
         """Close and shred a pending blob; safe to call more than once."""
@@ -98,6 +161,7 @@ class BlobStore:
         if not blob.file.closed:
             blob.file.close()
         shred_file(blob.path)
+        _release(blob)
 
     @contextmanager
     def open(self, name: str) -> Iterator[BinaryIO]:
@@ -108,15 +172,50 @@ class BlobStore:
         """Shred a committed blob (overwrite, fsync, unlink); nothing if it is gone."""
         shred_file(self.path_of(name))
 
+    def names(self) -> list[str]:
+        """The names of the files in blobs/ that look like blobs."""
+        return [p.name for p in self.root.iterdir() if _NAME.match(p.name)]
+
+    def set_aside(self, name: str) -> Path:
+        """Move a blob back under incoming/ (quick, inside `exclusive()`) to shred it later."""
+        target = self._inside(self.incoming, name)
+        os.replace(self._inside(self.root, name), target)
+        return target
+
     def sweep_incoming(self, older_than_seconds: float = 24 * 3600) -> int:
-        """Delete partial blobs left by a killed worker; return how many went."""
+        """Delete partial blobs left by a killed worker; return how many went.
+
+        A file still locked by its upload stays, however old it looks.
+        """
         cutoff = time.time() - older_than_seconds
         removed = 0
         for path in self.incoming.iterdir():
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                shred_file(path)
-                removed += 1
+            if _NAME.match(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+                removed += shred_unless_locked(path)
         return removed
+
+
+def _release(blob: PendingBlob) -> None:
+    if blob.lock_fd >= 0:
+        os.close(blob.lock_fd)
+        blob.lock_fd = -1
+
+
+def shred_unless_locked(path: Path) -> int:
+    """Shred path unless an upload holds its lock; 1 if it was shredded, else 0."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return 0
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return 0
+    try:
+        return int(shred_file(path))
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:

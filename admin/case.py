@@ -65,6 +65,7 @@ from admin.case_vocab import EVENT_TYPES, SET_FIELDS, DataError, check_data
 from admin.client import ApiClient, ConnectionFailed
 from admin.sync import post_event
 from admin.vault import Vault, VaultError
+from crypto import canonical
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import BadSignatureError, EnvelopeError
 from crypto.events import verify_event
@@ -445,7 +446,7 @@ def submit_event(
     ClientError when the server refuses the event.
     """
     event = make_event(vault, report_id, kind, data)
-    content = json.dumps(event, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    content = canonical.encode(event)
     envelope, signature = vault.seal_event(report_id, content)
     if client is None:
         vault.queue_event(report_id, envelope, signature)

@@ -23,7 +23,7 @@ from typing import Any
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
-from crypto import _sodium
+from crypto import _sodium, canonical
 from crypto.errors import BadBundleError, BadSignatureError, KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, KdfCost, derive
 from crypto.signatures import Purpose, sign, verify
@@ -51,7 +51,7 @@ def _unb64(text: Any, size: int | None = None) -> bytes:
 
 
 def _canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical.encode(obj)
 
 
 def fingerprint(box_key: PublicKey, verify_key: VerifyKey) -> str:

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from nacl.public import PrivateKey, PublicKey
 
+from crypto import canonical
 from crypto.envelope import Kind, Opener, Sealed, Sealer, Sink
 from crypto.errors import MalformedError, ManifestMismatchError
 
@@ -36,7 +37,7 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         body = {"v": MANIFEST_VERSION, **asdict(self)}
-        return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return canonical.encode(body)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest:

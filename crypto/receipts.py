@@ -7,11 +7,11 @@ show that these exact bytes reached the server on that day, in that report.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 
 from nacl.signing import SigningKey, VerifyKey
 
+from crypto import canonical
 from crypto.signatures import Purpose, sign, verify
 
 RECEIPT_VERSION = 1
@@ -30,7 +30,7 @@ class Receipt:
 
     def message(self) -> bytes:
         body = {"v": RECEIPT_VERSION, **asdict(self)}
-        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return canonical.encode(body)
 
 
 def sign_receipt(signing_key: SigningKey, receipt: Receipt) -> bytes:

@@ -12,7 +12,6 @@ and no row remain.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from crypto import canonical
 from crypto.envelope import Kind, Sealer
 from crypto.manifest import FileSealer
 from crypto.receipts import Receipt, sign_receipt
@@ -152,7 +152,7 @@ def store_report(
         session.rollback()
         submission.discard(store)
         raise
-    content = json.dumps(answers, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    content = canonical.encode(answers)
     return _commit_blobs(
         session, store, server_key, report, submission, ("answers", Kind.REPORT, content)
     )

@@ -395,12 +395,12 @@ def _conflicts(
 
 
 def load_case(vault: Vault, report_id: str) -> Case:
-    """The report's case, folded from every event the vault holds. KeyError if no such report."""
+    """The report's case, folded from every event the vault holds (UnknownReportError if none)."""
     return fold(load_events(vault, report_id))
 
 
 def case_state(vault: Vault, report_id: str) -> dict[str, Any]:
-    """The contract above: the report's current case record. KeyError if no such report."""
+    """The contract above: the report's current case record (UnknownReportError if none)."""
     return load_case(vault, report_id).state
 
 
@@ -414,7 +414,7 @@ def today() -> str:
 def make_event(vault: Vault, report_id: str, kind: str, data: Any) -> dict[str, Any]:
     """A new event by this reviewer, after every event the vault holds for the report.
 
-    Raises CaseError if the type or data is not valid, KeyError if no such report.
+    Raises CaseError if the type or data is not valid, UnknownReportError if no such report.
     """
     if kind not in EVENT_TYPES:
         raise CaseError(f"unknown event type {kind!r}; one of {', '.join(EVENT_TYPES)}")

@@ -19,7 +19,7 @@ import click
 
 from admin.client import ApiClient, ClientError
 from admin.sync import SyncError, check_blob, sync
-from admin.vault import Entry, FileEntry, Vault, VaultError, VaultReport
+from admin.vault import Entry, FileEntry, UnknownReportError, Vault, VaultError, VaultReport
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, NAMED
 from crypto.keys import ReviewerKey, read_keyfile, write_keyfile
@@ -184,8 +184,8 @@ def plain_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except (VaultError, ClientError, SyncError) as exc:
             raise click.ClickException(_sentence(str(exc))) from exc
-        except KeyError as exc:
-            raise click.ClickException(f"The vault holds no report or file {exc}.") from exc
+        except UnknownReportError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     return wrapper
 

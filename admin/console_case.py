@@ -21,7 +21,7 @@ from admin.client import ApiClient, ClientError
 from admin.console_state import Unlocked
 from admin.stats import N_
 from admin.stats_render import LABELS
-from admin.vault import VaultError
+from admin.vault import UnknownReportError, VaultError
 from portal.questionnaire import load_questionnaire
 
 bp = Blueprint("case", __name__)
@@ -124,7 +124,7 @@ def add_event(report_id: str) -> Response:
     with state.lock:
         try:
             state.vault.report(report_id)
-        except KeyError:
+        except UnknownReportError:
             abort(404)
         client: ApiClient | None
         try:

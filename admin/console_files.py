@@ -25,7 +25,7 @@ from admin.client import ClientError
 from admin.console_errors import error_page
 from admin.console_images import ImageError, image_type, strip_metadata
 from admin.custody import record_custody
-from admin.vault import VaultError, check_id
+from admin.vault import UnknownReportError, VaultError, check_id
 from crypto.errors import EnvelopeError
 from crypto.manifest import FileOpener, Manifest
 
@@ -53,7 +53,7 @@ def _open(blob_id: str) -> tuple[Manifest, FileOpener]:
             manifest = state.vault.manifest(blob_id)
             _log_decrypt(state, blob_id)
             opener = state.vault.open_file(blob_id)
-        except KeyError:
+        except UnknownReportError:
             abort(404)
         except VaultError as exc:
             abort(error_page(409, _("This file cannot be opened"), str(exc)))
@@ -157,7 +157,7 @@ def identify(report_id: str, blob_id: str) -> Response:
     with state.lock:
         try:
             known = {f.blob_id for f in state.vault.files(report_id)}
-        except KeyError:
+        except UnknownReportError:
             abort(404)
         if blob_id not in known:
             abort(404)

@@ -40,7 +40,7 @@ from admin.console_forms import (
 from admin.console_inbox import answers_of, danger_banner, inbox_page
 from admin.console_state import Keyring, Unlocked
 from admin.sync import SyncError, check_blob, sync
-from admin.vault import Vault, VaultError, VaultReport, WrongVaultKeyError
+from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.keys import read_keyfile
 from portal.languages import LANGUAGES, safe_next, set_language
@@ -243,7 +243,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
 def _report_or_404(state: Unlocked, report_id: str) -> VaultReport:
     try:
         return state.vault.report(report_id)
-    except KeyError:
+    except UnknownReportError:
         abort(404)
 
 

@@ -155,7 +155,7 @@ def _check_plaintext(path: Path, vault: Vault, check: FileCheck) -> None:
 
 
 def verify_report(vault: Vault, report_id: str) -> list[FileCheck]:
-    """Check every file of the report. Raises KeyError (no such report) or VaultError."""
+    """Check every file of the report. Raises UnknownReportError (no such report) or VaultError."""
     key = _receipt_key(vault)
     blobs = [b for b in vault.report(report_id).blobs if b["kind"] == "file"]
     return [verify_file(vault, report_id, b, key) for b in blobs]

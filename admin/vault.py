@@ -40,6 +40,22 @@ class VaultError(Exception):
     """The vault cannot be used as asked; the message is meant for the reviewer."""
 
 
+class UnknownReportError(KeyError):
+    """The vault holds no report, or no file, with this id.
+
+    A KeyError by inheritance only so that older callers keep working; catch
+    this class, never a bare KeyError, to mean "no such report".
+    """
+
+    def __init__(self, item_id: str, what: str = "report") -> None:
+        super().__init__(item_id)
+        self.item_id = item_id
+        self.what = what
+
+    def __str__(self) -> str:
+        return f"The vault holds no {self.what} {self.item_id}."
+
+
 class WrongVaultKeyError(VaultError):
     """The vault index is sealed to another reviewer's key."""
 
@@ -296,7 +312,7 @@ class Vault:
     def _entry(self, report_id: str) -> dict[str, Any]:
         entry: dict[str, Any] | None = self._index["reports"].get(report_id)
         if entry is None:
-            raise KeyError(report_id)
+            raise UnknownReportError(report_id)
         return entry
 
     def _make_report(self, report_id: str, entry: dict[str, Any]) -> VaultReport:
@@ -320,7 +336,7 @@ class Vault:
         return reports
 
     def report(self, report_id: str) -> VaultReport:
-        """The report with this id; raises KeyError if the vault does not hold it."""
+        """The report with this id; raises UnknownReportError if the vault does not hold it."""
         return self._make_report(report_id, self._entry(report_id))
 
     def _blob(self, blob_id: str) -> tuple[str, dict[str, Any]]:
@@ -328,7 +344,7 @@ class Vault:
             for blob in entry["listing"]["blobs"]:
                 if blob["id"] == blob_id:
                     return report_id, blob
-        raise KeyError(blob_id)
+        raise UnknownReportError(blob_id, "file")
 
     def _read_blob(self, blob_id: str) -> bytes:
         try:

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from admin.client import ClientError
 from admin.console_errors import error_page
-from admin.console_images import ImageError, image_type, strip_metadata
+from admin.console_images import ImageError, ImageTooLargeError, image_type, strip_metadata
 from admin.custody import record_custody
 from admin.vault import UnknownReportError, VaultError, check_id
 from crypto.errors import EnvelopeError
@@ -143,6 +143,12 @@ def preview(blob_id: str) -> Response:
         if image_type(data) != manifest.content_type:
             raise ImageError("the content is not what the manifest says")
         clean, mimetype = strip_metadata(data)
+    except ImageTooLargeError:
+        return error_page(
+            415,
+            _("No preview for this file"),
+            _("The image is too large to preview (over 50 megapixels). Download it instead."),
+        )
     except (EnvelopeError, ImageError) as exc:
         return error_page(415, _("No preview for this file"), str(exc))
     response = Response(clean, mimetype=mimetype)

@@ -565,3 +565,23 @@ def test_no_decrypted_text_is_written_by_the_console(unlocked, tmp_path, source)
             data = path.read_bytes()
             assert b"alert(1)" not in data, path
             assert GPS_MARKER not in data, path
+
+
+def test_preview_of_an_image_over_the_pixel_limit_is_refused_in_the_reviewers_language(
+    unlocked, console, source, monkeypatch
+):
+    import admin.console_images
+
+    _, _, report_id = source
+    blob_id = file_id(console, report_id)
+    monkeypatch.setattr(admin.console_images, "MAX_PIXELS", 0)  # the 1x1 photo is "too large"
+    response = unlocked.get(f"/files/{blob_id}/preview")
+    assert response.status_code == 415
+    assert "Изображение слишком велико для предпросмотра" in response.get_data(as_text=True)
+    unlocked.get("/lang/en?next=/inbox")
+    response = unlocked.get(f"/files/{blob_id}/preview")
+    assert response.status_code == 415
+    assert "The image is too large to preview (over 50 megapixels)" in response.get_data(
+        as_text=True
+    )
+    assert b"\xff\xd8" not in response.data

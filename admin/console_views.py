@@ -235,7 +235,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         conversation=conversation,
         reply_form=reply_form,
         status_form=status_form,
-        statuses=STATUSES,
+        status_options=[(code, status_label(code)) for code in STATUSES],
         **case,
     )
 

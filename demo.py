@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from crypto.keys import ReviewerKey, read_keyfile_bundle, write_keyfile
+from crypto.private_files import write_private
 
 ROOT = Path(__file__).resolve().parent
 DEMO = Path(os.environ.get("AMANAT_DEMO_DIR", ROOT / ".demo"))
@@ -51,9 +52,7 @@ def demo_key() -> tuple[Path, str]:
     if not keyfile.exists():
         passphrase = "-".join(secrets.token_hex(3) for _ in range(4))
         write_keyfile(keyfile, ReviewerKey.generate("Demo REActor"), passphrase)
-        fd = os.open(passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(passphrase + "\n")
+        write_private(passphrase_file, (passphrase + "\n").encode())
     return keyfile, passphrase_file.read_text().strip()
 
 

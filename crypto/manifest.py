@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from nacl.public import PrivateKey, PublicKey
 from crypto import canonical
 from crypto.envelope import Kind, Opener, Sealed, Sealer, Sink
 from crypto.errors import MalformedError, ManifestMismatchError
+from crypto.private_files import private_file
 
 MANIFEST_VERSION = 1
 MAX_FILENAME_CHARS = 255
@@ -142,14 +142,5 @@ def export_file(src: BinaryIO, path: Path, private_key: PrivateKey) -> Manifest:
     into place at the end; on any error the temporary file is removed, so a
     damaged envelope never leaves partial plaintext behind as if complete.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            manifest = open_file(src, out, private_key)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return manifest
+    with private_file(path) as out:
+        return open_file(src, out, private_key)

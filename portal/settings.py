@@ -18,6 +18,7 @@ from crypto.kdf import NAMED, KdfCost
 from portal.questionnaire import PREFER_NOT, load_questionnaire
 
 GIB = 1024**3
+MIB = 1024**2
 MIN_SECRET_KEY_CHARS = 32
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -56,6 +57,10 @@ class Settings:
     crisis_contacts: str | None = None
     regions: tuple[str, ...] = DEFAULT_REGIONS
     session_minutes: int = 30
+    # Uploads stop (and are refused at the start) when the data directory's
+    # file system has less than this free: the database, sessions and
+    # logins need room to keep working. 0 turns the floor off.
+    min_free_bytes: int = 256 * MIB
     # Reports are deleted from the server this many days after every
     # reviewer they are sealed to downloaded all of them (`amanat-server
     # purge`); None keeps them until a reviewer deletes them.
@@ -112,6 +117,7 @@ class Settings:
             crisis_contacts=(environ.get("AMANAT_CRISIS_CONTACTS") or "").strip() or None,
             regions=regions or DEFAULT_REGIONS,
             session_minutes=_positive_int(environ, "AMANAT_SESSION_MINUTES", 30),
+            min_free_bytes=_whole_number(environ, "AMANAT_MIN_FREE_BYTES", 256 * MIB),
             retention_days=_retention_days(environ),
         )
 
@@ -173,6 +179,13 @@ def _retention_days(environ: Mapping[str, str]) -> int | None:
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _whole_number(environ, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     text = environ.get(name, "").strip()
     if not text:
         return default
@@ -180,6 +193,6 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
     return value

@@ -42,7 +42,10 @@ def shred_file(path: Path) -> bool:
         os.fsync(fd)
     finally:
         os.close(fd)
-    Path(path).unlink(missing_ok=True)
+        # Unlinked even if the overwrite failed (a full disk refuses a write
+        # even in place on some file systems): a file left behind would keep
+        # the disk full, and it is ciphertext either way.
+        Path(path).unlink(missing_ok=True)
     _fsync_dir(Path(path).parent)
     return True
 

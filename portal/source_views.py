@@ -211,7 +211,11 @@ def check_token(value: str) -> None:
 
 
 def read_upload(choose: Callable[[str | None], list[Any]]) -> intake.Submission:
-    """Stream the request body through the sealer (files never touch disk in plaintext)."""
+    """Stream the request body through the sealer (files never touch disk in plaintext).
+
+    Below the free-space floor nothing is read: ENOSPC becomes the 507 page.
+    """
+    blob_store().require_room()
     boundary = boundary_of(request.mimetype, request.mimetype_params)
     return intake.receive(
         request.stream,

@@ -29,6 +29,7 @@ server's locks, which every client sees):
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -38,7 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from portal.shred import shred_file
 from portal.writer import BackgroundWriter
@@ -48,8 +49,65 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{32}$")
 COMMIT_LOCK = "commit.lock"
 
 
+# How often a blob being written looks at the free space left (os.fstatvfs
+# costs a microsecond; a MiB of upload takes milliseconds at best).
+ROOM_CHECK_BYTES = 1024 * 1024
+
+
 class StoreError(Exception):
     """A blob name or path is not one this store made."""
+
+
+def out_of_room() -> OSError:
+    """The error a blob write raises when the free-space floor is reached."""
+    return OSError(errno.ENOSPC, "the data directory's free-space floor is reached")
+
+
+class FloorFile:
+    """An unbuffered blob file that stops at the free-space floor.
+
+    Unbuffered, so closing it never flushes: on a full disk a buffered file's
+    close() raised ENOSPC again and the partial was never shredded. Every
+    ROOM_CHECK_BYTES it checks the file system's free space and raises
+    ENOSPC below min_free, so an upload never takes the room the database
+    needs to keep working.
+    """
+
+    def __init__(self, fd: int, min_free: int) -> None:
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._min_free = min_free
+        self._until_check = 0
+
+    def write(self, data: bytes | bytearray | memoryview, /) -> int:
+        if self._min_free and self._until_check <= 0:
+            if free_bytes(self._file.fileno()) < self._min_free:
+                raise out_of_room()
+            self._until_check = ROOM_CHECK_BYTES
+        view = memoryview(data)
+        while view:  # an unbuffered write may be short (a disk filling up)
+            written = self._file.write(view) or 0
+            view = view[written:]
+        self._until_check -= len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        return None
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+
+def free_bytes(where: int | Path) -> int:
+    """The bytes an unprivileged process may still write on the file system of where."""
+    info = os.fstatvfs(where) if isinstance(where, int) else os.statvfs(where)
+    return info.f_bavail * info.f_frsize
 
 
 @dataclass
@@ -72,19 +130,30 @@ class PendingBlob:
 
 
 class BlobStore:
-    """Ciphertext blobs under data_dir/blobs, partial ones under data_dir/incoming."""
+    """Ciphertext blobs under data_dir/blobs, partial ones under data_dir/incoming.
 
-    def __init__(self, data_dir: Path, blob_dir: Path | None = None) -> None:
+    min_free is the free-space floor in bytes (0: none): below it, no blob is
+    created and one being written stops with ENOSPC, so the database on the
+    same disk stays writable.
+    """
+
+    def __init__(self, data_dir: Path, blob_dir: Path | None = None, min_free: int = 0) -> None:
         blobs = Path(blob_dir) if blob_dir is not None else Path(data_dir) / "blobs"
         incoming = (
             blobs.parent / "incoming" if blob_dir is not None else Path(data_dir) / "incoming"
         )
+        self.min_free = min_free
         for folder in (blobs, incoming):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Resolved after mkdir, so a folder that is a deliberate symbolic
         # link is followed once, here; files inside are checked against it.
         self.root = blobs.resolve()
         self.incoming = incoming.resolve()
+
+    def require_room(self) -> None:
+        """Raise ENOSPC (OSError) if free space is below the floor: refuse before reading."""
+        if self.min_free and free_bytes(self.incoming) < self.min_free:
+            raise out_of_room()
 
     def path_of(self, name: str) -> Path:
         """The path of a committed blob. Raises StoreError for a name not made here."""
@@ -99,13 +168,17 @@ class BlobStore:
         return path
 
     def create(self) -> PendingBlob:
-        """Open a new blob for writing under incoming/ (owner-only, never reused)."""
+        """Open a new blob for writing under incoming/ (owner-only, never reused).
+
+        Raises ENOSPC (OSError) below the free-space floor.
+        """
+        self.require_room()
         name = secrets.token_urlsafe(24)
         path = self._inside(self.incoming, name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         lock_fd = os.open(path, os.O_RDONLY)
         fcntl.flock(lock_fd, fcntl.LOCK_SH)
-        file = os.fdopen(fd, "wb")
+        file = cast(BinaryIO, FloorFile(fd, self.min_free))
         writer = BackgroundWriter(file)
         return PendingBlob(name=name, path=path, file=file, writer=writer, lock_fd=lock_fd)
 
@@ -154,13 +227,18 @@ class BlobStore:
             os.close(fd)  # closing releases the lock
 
     def discard(self, blob: PendingBlob) -> None:
-        """Close and shred a pending blob; safe to call more than once."""
+        """Close and shred a pending blob; safe to call more than once; never raises.
+
+        It runs while another error (often a full disk) propagates: whatever
+        closing or overwriting meets, the partial file is unlinked.
+        """
         # The blob is being thrown away: a write error no longer matters.
         with contextlib.suppress(Exception):
             blob.writer.close()
-        if not blob.file.closed:
+        with contextlib.suppress(Exception):
             blob.file.close()
-        shred_file(blob.path)
+        with contextlib.suppress(OSError):
+            shred_file(blob.path)
         _release(blob)
 
     @contextmanager

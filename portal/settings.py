@@ -32,6 +32,13 @@ DEFAULT_REGIONS = tuple(
 )
 
 
+MEMORY_STORE_PROBLEM = (
+    "AMANAT_RATELIMIT_STORAGE is memory:// (the default): every worker process and host "
+    "would count its own rate limits, multiplying each budget; set it to a shared store, "
+    "e.g. redis://127.0.0.1:6379/0"
+)
+
+
 class UnsafeConfigError(Exception):
     """The configuration must not be used to serve real reports."""
 
@@ -70,6 +77,11 @@ class Settings:
     def kdf_cost(self) -> KdfCost:
         """The Argon2id cost for codenames (crypto.kdf.NAMED[kdf_cost_name])."""
         return NAMED[self.kdf_cost_name]
+
+    @property
+    def rate_store_shared(self) -> bool:
+        """Whether rate-limit counters are shared by processes and hosts (not memory://)."""
+        return not self.ratelimit_storage.strip().lower().startswith("memory://")
 
     @property
     def secure_cookies(self) -> bool:
@@ -137,6 +149,8 @@ class Settings:
         problems.extend(_data_dir_problems(self.data_dir))
         if self.kdf_cost_name == "minimal":
             problems.append("AMANAT_KDF_COST=minimal is for tests only")
+        if not self.rate_store_shared:
+            problems.append(MEMORY_STORE_PROBLEM)
         if problems:
             raise UnsafeConfigError("refusing to start in production: " + "; ".join(problems) + ".")
 

@@ -32,6 +32,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "AMANAT_DATA_DIR": str(data_dir),
         "AMANAT_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
         "AMANAT_SECRET_KEY": "k" * 48,
+        # Never connected to by these tests: only views that are rate-limited do.
+        "AMANAT_RATELIMIT_STORAGE": "redis://127.0.0.1:6379/0",
     }
     env.update(overrides)
     return env

@@ -44,7 +44,9 @@ UNITS = ("amanat.service", "amanat-retention.service", "amanat-retention.timer")
 
 
 @pytest.fixture
-def production_portal(tmp_path: Path) -> Iterator[tuple[dict[str, str], ReviewerKey]]:
+def production_portal(
+    tmp_path: Path, redis_url: str
+) -> Iterator[tuple[dict[str, str], ReviewerKey]]:
     """A production data directory made with amanat-server init, one reviewer registered."""
     key = ReviewerKey.generate("Deploy reviewer")
     bundle = tmp_path / "bundle.json"
@@ -53,6 +55,7 @@ def production_portal(tmp_path: Path) -> Iterator[tuple[dict[str, str], Reviewer
         **{k: v for k, v in os.environ.items() if not k.startswith(("AMANAT_", "GUNICORN_"))},
         "AMANAT_DATA_DIR": str(tmp_path / "data"),
         "AMANAT_ENV": "production",
+        "AMANAT_RATELIMIT_STORAGE": redis_url,
         "AMANAT_ONION_ADDRESS": onion_address(bytes(32)),
         "AMANAT_GUNICORN_WORKERS": "1",
         "AMANAT_GUNICORN_THREADS": "4",

@@ -28,6 +28,7 @@ from crypto.events import sign_event
 from crypto.keys import ReviewerKey
 from crypto.manifest import FileOpener, Manifest
 from crypto.manifest import export_file as _export_file
+from crypto.private_files import fsync_dir
 from crypto.replies import sign_reply, verify_reply
 
 INDEX_NAME = "index.amanat"
@@ -216,7 +217,7 @@ class Vault:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     @property
     def server_url(self) -> str | None:
@@ -296,7 +297,7 @@ class Vault:
     def accept_blob(self, blob_id: str) -> None:
         """Move a verified download from partial/ into blobs/."""
         os.replace(self.partial_path(blob_id), self.blob_path(blob_id))
-        _fsync_dir(self.blobs_dir)
+        fsync_dir(self.blobs_dir)
 
     def store_blob(self, blob_id: str, data: bytes) -> None:
         """Write a blob this machine made (a reply), the same way a download lands."""
@@ -665,14 +666,6 @@ def _unb64(text: Any) -> bytes:
     if not isinstance(text, str):
         raise ValueError("expected base64 text")
     return base64.b64decode(text, validate=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = [

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
+from crypto.private_files import fsync_dir
 from portal.shred import shred_file
 from portal.writer import BackgroundWriter
 
@@ -200,7 +201,7 @@ class BlobStore:
         """
         os.utime(blob.path)
         os.replace(blob.path, self._inside(self.root, blob.name))
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         _release(blob)
 
     @contextmanager
@@ -292,13 +293,5 @@ def shred_unless_locked(path: Path) -> int:
         return 0
     try:
         return int(shred_file(path))
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)

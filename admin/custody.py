@@ -137,7 +137,7 @@ def _check_plaintext(path: Path, vault: Vault, check: FileCheck) -> None:
             for chunk in opener.chunks():
                 digest.update(chunk)
                 size += len(chunk)
-            manifest = Manifest.from_bytes(opener.trailer or b"")
+            manifest = Manifest.from_bytes(opener.trailer or b"", strict=opener.version >= 2)
     except (EnvelopeError, MalformedError) as exc:
         check.plaintext = f"DOES NOT OPEN: {exc}"
         check.problems.append("envelope")

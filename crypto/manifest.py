@@ -40,9 +40,10 @@ class Manifest:
         return canonical.encode(body)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Manifest:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> Manifest:
+        """Parse a manifest; strict (version-2 envelopes) also requires canonical bytes."""
         try:
-            body = json.loads(data.decode("utf-8"))
+            body = canonical.parse(data) if strict else json.loads(data.decode("utf-8"))
             if body.pop("v") != MANIFEST_VERSION:
                 raise MalformedError("unknown manifest version")
             manifest = cls(**body)
@@ -102,7 +103,7 @@ class FileOpener:
         trailer = self._opener.trailer
         if trailer is None:
             raise MalformedError("the file envelope has no manifest")
-        manifest = Manifest.from_bytes(trailer)
+        manifest = Manifest.from_bytes(trailer, strict=self._opener.version >= 2)
         if manifest.size != size or manifest.sha256 != digest.hexdigest():
             raise ManifestMismatchError("the file does not match its manifest")
         self.manifest = manifest

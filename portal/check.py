@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal import db
+from portal.check_hosts import check_blob_store, check_host_secrets
 from portal.limits import storage_options
 from portal.models import Recipient
 from portal.onion import onion_problem
@@ -337,6 +338,8 @@ CHECKS: dict[str, Check] = {
     "onion address": check_onion,
     "onion service": check_tor,
     "disk space": check_disk,
+    "host secrets": check_host_secrets,
+    "blob store": check_blob_store,
 }
 
 

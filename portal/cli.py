@@ -22,6 +22,16 @@ from crypto.errors import BadBundleError
 from crypto.keys import RecipientBundle
 from portal import db
 from portal.backup import BackupError, create_backup, restore_backup
+from portal.cli_hosts import join_command
+from portal.hostsecrets import (
+    JOIN_FIX,
+    SECRET_FILES,
+    create_secrets,
+    drift,
+    local_secrets,
+    record_missing,
+    recorded,
+)
 from portal.models import Recipient
 from portal.recipients import (
     RecipientError,
@@ -33,13 +43,11 @@ from portal.recipients import (
 )
 from portal.retention import purge as purge_all
 from portal.retention import stranded_reports
-from portal.serverkey import load_or_create_signing_key
 from portal.settings import (
     ConfigError,
     Settings,
     UnsafeConfigError,
     ensure_data_dir,
-    ensure_secret_key,
 )
 from portal.store import BlobStore
 from portal.sweep import sweep as sweep_store
@@ -69,18 +77,38 @@ def main() -> None:
 
 @main.command()
 def init() -> None:
-    """Create the data directory, secret key and signing key, then migrate."""
+    """Create the data directory and every secret, migrate, and record the secrets.
+
+    The secrets are the secret key, the receipt signing key and the codename
+    salt; the database keeps their fingerprints. On a database another host
+    already set up, nothing new is made: `amanat-server join` that host's
+    secrets instead.
+    """
     settings = _settings()
     data_dir = ensure_data_dir(settings.data_dir)
     # mkdir's mode only applies when it creates the directory; an existing
     # one is tightened too.
     data_dir.chmod(0o700)
-    if not os.environ.get("AMANAT_SECRET_KEY"):
-        ensure_secret_key(data_dir)
-    signing_key = load_or_create_signing_key(data_dir)
     db.upgrade(settings.database_url)
+    with _session(settings) as session:
+        if recorded(session) and set(local_secrets(settings)) != set(SECRET_FILES):
+            raise click.ClickException(
+                "this database already belongs to an installation whose secrets this host "
+                "lacks; new ones would break its codenames and receipts. " + JOIN_FIX
+            )
+        signing_key = create_secrets(
+            settings, with_secret_key=not os.environ.get("AMANAT_SECRET_KEY")
+        )
+        settings = _settings()  # now with the secret key file
+        record_missing(session, local_secrets(settings))
+        drifted = drift(session, settings)
     click.echo(f"data directory: {data_dir}")
     click.echo(f"receipt verify key (hex): {signing_key.verify_key.encode().hex()}")
+    if drifted:
+        raise click.ClickException("; ".join(d.what for d in drifted) + ". " + JOIN_FIX)
+
+
+main.add_command(join_command)
 
 
 @main.command()
@@ -206,7 +234,7 @@ def sweep(grace_seconds: int) -> None:
 
     settings = _settings()
     with _session(settings) as session:
-        swept = sweep_store(session, BlobStore(settings.data_dir), grace_seconds)
+        swept = sweep_store(session, BlobStore(settings.data_dir, settings.blob_dir), grace_seconds)
     click.echo(f"Removed {swept.partial} partial uploads and {swept.orphans} orphan blobs.")
 
 
@@ -228,7 +256,7 @@ def purge(grace_seconds: int) -> None:
 
     settings = _settings()
     with _session(settings) as session:
-        store = BlobStore(settings.data_dir)
+        store = BlobStore(settings.data_dir, settings.blob_dir)
         done = purge_all(session, store, settings.retention_days, grace_seconds)
     click.echo(
         f"Shredded {done.reports} report(s) synced by every reviewer, {done.partial} partial "

@@ -224,3 +224,17 @@ class ApiNonce(Base):
     # When the row may be purged (seen + 10 minutes): a precise time, kept
     # only as long as it is needed, like a source session's expiry.
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class InstallationSecret(Base):
+    """A fingerprint of one of the installation's secrets (portal.hostsecrets).
+
+    Every portal host must hold the same secret key, receipt signing key and
+    codename salt; the database, which they all share, keeps a one-way
+    fingerprint of each, so a host that made its own can be told apart.
+    """
+
+    __tablename__ = "installation_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))

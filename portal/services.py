@@ -20,7 +20,7 @@ def blob_store() -> BlobStore:
     store = current_app.extensions.get("amanat.store")
     if store is None:
         settings = _settings()
-        store = BlobStore(settings.data_dir, min_free=settings.min_free_bytes)
+        store = BlobStore(settings.data_dir, settings.blob_dir, min_free=settings.min_free_bytes)
         current_app.extensions["amanat.store"] = store
     return store
 

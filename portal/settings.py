@@ -7,7 +7,6 @@ a setting is read in one place, typed, and cannot change while serving.
 
 from __future__ import annotations
 
-import os
 import secrets
 import stat
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from crypto.kdf import NAMED, KdfCost
 from portal.questionnaire import PREFER_NOT, load_questionnaire
+from portal.secretfile import write_once
 
 GIB = 1024**3
 MIB = 1024**2
@@ -72,6 +72,9 @@ class Settings:
     # reviewer they are sealed to downloaded all of them (`amanat-server
     # purge`); None keeps them until a reviewer deletes them.
     retention_days: int | None = 30
+    # Where blob files live (shared storage with several hosts); incoming/
+    # is made beside it. None: data_dir/blobs and data_dir/incoming.
+    blob_dir: Path | None = None
 
     @property
     def kdf_cost(self) -> KdfCost:
@@ -131,6 +134,7 @@ class Settings:
             session_minutes=_positive_int(environ, "AMANAT_SESSION_MINUTES", 30),
             min_free_bytes=_whole_number(environ, "AMANAT_MIN_FREE_BYTES", 256 * MIB),
             retention_days=_retention_days(environ),
+            blob_dir=_blob_dir(environ),
         )
 
     def check_safe(self) -> None:
@@ -164,16 +168,9 @@ def ensure_data_dir(data_dir: Path) -> Path:
 def ensure_secret_key(data_dir: Path) -> str:
     """Return the secret key kept in <data_dir>/secret_key, creating it (mode 0600) once."""
     ensure_data_dir(data_dir)
-    key_file = data_dir / SECRET_KEY_FILE
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another process (a second worker, `init`) won the race: use its key.
-        return key_file.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(key + "\n")
-    return key
+    # Another process (a second worker, `init`) may win the race: its key is used.
+    made = (secrets.token_urlsafe(48) + "\n").encode("ascii")
+    return write_once(data_dir / SECRET_KEY_FILE, made).decode("ascii").strip()
 
 
 def _data_dir_problems(data_dir: Path) -> list[str]:
@@ -184,6 +181,15 @@ def _data_dir_problems(data_dir: Path) -> list[str]:
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         return [f"the data directory {data_dir} is open to group or others (chmod 700 it)"]
     return []
+
+
+def _blob_dir(environ: Mapping[str, str]) -> Path | None:
+    text = environ.get("AMANAT_BLOB_DIR", "").strip()
+    if not text:
+        return None
+    if not Path(text).is_absolute():
+        raise ConfigError(f"AMANAT_BLOB_DIR must be an absolute path, not {text!r}")
+    return Path(text)
 
 
 def _retention_days(environ: Mapping[str, str]) -> int | None:

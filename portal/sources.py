@@ -27,6 +27,7 @@ from crypto.errors import TamperedError
 from crypto.kdf import KdfCost
 from crypto.source import SourceSecrets, derive_source_secrets, unwrap_source_key, wrap_source_key
 from portal.models import Source, SourceSession, utcnow
+from portal.secretfile import write_once
 
 SALT_FILE = "codename_salt"
 COOKIE_NAME = "amanat_source"
@@ -47,20 +48,16 @@ class LoggedIn:
 
 
 def installation_salt(data_dir: Path) -> bytes:
-    """The installation's 16-byte codename salt, created once (owner-only file)."""
+    """The installation's 16-byte codename salt, created once (owner-only file).
+
+    `amanat-server init` creates it; if it is missing, the first process to
+    ask creates it, atomically (portal.secretfile), so concurrent first
+    logins all get the same whole salt.
+    """
     path = Path(data_dir) / SALT_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        salt = path.read_bytes()
-        if len(salt) != 16:
-            raise RuntimeError(f"{path} is damaged: it must hold 16 bytes") from None
-        return salt
-    salt = os.urandom(16)
-    with os.fdopen(fd, "wb") as out:
-        out.write(salt)
-        out.flush()
-        os.fsync(out.fileno())
+    salt = write_once(path, os.urandom(16))
+    if len(salt) != 16:
+        raise RuntimeError(f"{path} is damaged: it must hold 16 bytes")
     return salt
 
 

@@ -26,7 +26,9 @@ from portal.check import (
 from portal.cli import main
 from portal.onion import onion_address
 from portal.recipients import revoke_recipient
+from portal.serverkey import load_or_create_signing_key
 from portal.settings import Settings, ensure_secret_key
+from portal.sources import installation_salt
 from tests.portal.journey import get_codename, submit_report
 from tests.portal.test_limits import closed_port
 
@@ -38,6 +40,8 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 def good(settings: Settings, redis_url: str) -> Settings:
     """Settings that pass every check but the database ones (add a reviewer for those)."""
     secret = ensure_secret_key(settings.data_dir)
+    installation_salt(settings.data_dir)
+    load_or_create_signing_key(settings.data_dir)
     settings.data_dir.chmod(0o700)
     return dataclasses.replace(
         settings,

@@ -68,6 +68,9 @@ class Settings:
     # file system has less than this free: the database, sessions and
     # logins need room to keep working. 0 turns the floor off.
     min_free_bytes: int = 256 * MIB
+    # A database blip when a finished upload's rows are written is retried
+    # this long (portal.retry) before the upload is given up. 0: no retry.
+    commit_retry_seconds: int = 60
     # Reports are deleted from the server this many days after every
     # reviewer they are sealed to downloaded all of them (`amanat-server
     # purge`); None keeps them until a reviewer deletes them.
@@ -133,6 +136,7 @@ class Settings:
             regions=regions or DEFAULT_REGIONS,
             session_minutes=_positive_int(environ, "AMANAT_SESSION_MINUTES", 30),
             min_free_bytes=_whole_number(environ, "AMANAT_MIN_FREE_BYTES", 256 * MIB),
+            commit_retry_seconds=_whole_number(environ, "AMANAT_COMMIT_RETRY_SECONDS", 60),
             retention_days=_retention_days(environ),
             blob_dir=_blob_dir(environ),
         )

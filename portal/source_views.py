@@ -254,7 +254,15 @@ def report_submit() -> Response | tuple[str, int]:
         return render_report_form(
             submission.fields, errors, 400, ask_codename=new_cookie is not None
         )
-    stored = intake.store_report(db, blob_store(), server_key(), source.source, submission, answers)
+    stored = intake.store_report(
+        db,
+        blob_store(),
+        server_key(),
+        source.source,
+        submission,
+        answers,
+        patience=current_settings().commit_retry_seconds,
+    )
     session["in_danger"] = in_danger(answers)
     response = redirect(url_for("portal.received", report_id=stored.report.id), code=303)
     if new_cookie:
@@ -340,7 +348,15 @@ def followup(report_id: str) -> Response | tuple[str, int]:
         raise BadRequest(_("The message is too long: at most 20,000 characters."))
     if not message and not submission.files:
         return redirect(url_for("portal.status", empty=1) + f"#report-{report.id}", code=303)
-    intake.store_followup(db, blob_store(), server_key(), report, submission, message)
+    intake.store_followup(
+        db,
+        blob_store(),
+        server_key(),
+        report,
+        submission,
+        message,
+        patience=current_settings().commit_retry_seconds,
+    )
     return redirect(url_for("portal.status", sent=1) + f"#report-{report.id}", code=303)
 
 

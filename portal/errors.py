@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import errno
 import logging
+import traceback
+from types import TracebackType
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -120,6 +122,26 @@ def _storage_error(exc: OSError) -> Response:
         response = error_response(507, str(NO_SPACE_MESSAGE[0]), str(NO_SPACE_MESSAGE[1]))
     response.headers["Retry-After"] = "3600"
     return response
+
+
+def log_unhandled(
+    exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+) -> None:
+    """Log an unhandled exception without the request's path or the exception's text.
+
+    Flask's own log line names the path ("Exception on /report/<id>/...")
+    and a traceback ends with the exception's message; both can carry
+    report and blob ids, and a path can carry a forged line break. What is
+    logged: the route's name, the method, the exception's class and where
+    it was raised (file, line, function), which is what a fix needs.
+    """
+    kind, _, trace = exc_info
+    frames = "".join(
+        f"\n  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(trace)
+    )
+    name = kind.__name__ if kind is not None else "exception"
+    log.error("unhandled %s in %s [%s]%s", name, request.endpoint, request.method, frames)
 
 
 def init_app(app: Flask) -> None:

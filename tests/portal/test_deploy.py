@@ -276,3 +276,40 @@ def test_deploy_doc_covers_every_shipped_file() -> None:
     for path in DEPLOY.iterdir():
         assert f"deploy/{path.name}" in doc, path.name
     assert "docs/DEPLOY.md" in (ROOT / "README.md").read_text()
+
+
+def test_a_path_with_a_line_break_neither_raises_nor_writes_the_path(gunicorn) -> None:
+    port, _, _, log = gunicorn
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            b"GET /%0aX-Forged-Log-Line:%20admin%20login HTTP/1.1\r\n"
+            b"Host: localhost\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.startswith("HTTP/1.1 404 ")
+    onion = [line for line in head.split("\r\n") if line.startswith("Onion-Location:")]
+    assert onion == [
+        f"Onion-Location: http://{onion_address(bytes(32))}/%0AX-Forged-Log-Line:%20admin%20login"
+    ]
+    assert not [line for line in head.split("\r\n") if line.startswith("X-Forged")]
+    written = log.read_text(encoding="utf-8", errors="replace")
+    assert "X-Forged" not in written and "admin login" not in written
+    assert "Traceback" not in written
+
+
+def test_gunicorn_error_log_names_no_request_path() -> None:
+    import logging
+
+    conf = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    for template, args in (
+        ("Error handling request %s", ("/api/v1/blobs/abcdefghijklmnopqrstuvwxyz",)),
+        ("Invalid request from ip=%s: %s", ("127.0.0.1", "Invalid HTTP request line: 'GET /a\nb'")),
+    ):
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, "", 0, template, args, None)
+        assert conf["_NoAddresses"]().filter(record)
+        message = record.getMessage()
+        assert "abcdefghijklmnopqrstuvwxyz" not in message and "GET /a" not in message
+        assert "\n" not in message

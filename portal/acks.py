@@ -88,7 +88,7 @@ def parse_acks() -> list[dict[str, Any]]:
     """The acknowledgements of the current request's JSON body; raise ApiError (400)."""
     try:
         body = json.loads(request.get_data(cache=True))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise ApiError(400, "bad_request", "the body is not JSON") from exc
     acks = body.get("acks") if isinstance(body, dict) else None
     if not isinstance(acks, list) or not all(isinstance(a, dict) for a in acks):

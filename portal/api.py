@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import struct
 from collections import defaultdict
@@ -34,8 +35,10 @@ from portal.api_auth import ApiError
 from portal.db import get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
 from portal.services import blob_store, server_key
+from portal.store import StoreError
 from portal.views import current_settings
 
+log = logging.getLogger(__name__)
 API_VERSION = 1
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024**2
@@ -87,6 +90,14 @@ def _http_error(exc: HTTPException) -> Response:
 for _code in default_exceptions:
     bp.register_error_handler(_code, _http_error)
 bp.register_error_handler(HTTPException, _http_error)
+
+
+@bp.errorhandler(StoreError)
+def _store_error(exc: StoreError) -> Response:
+    # A blob file that is a link or lies outside the store: someone tampered
+    # with the disk. Logged without the blob's name.
+    log.warning("a blob file is not where the store keeps its files (%s)", exc)
+    return json_error(404, "not_found", "this blob's file is damaged or missing on the server")
 
 
 @bp.errorhandler(OperationalError)
@@ -330,7 +341,7 @@ def put_status(report_id: str) -> dict[str, Any]:
     report = readable_report(report_id)
     try:
         body = json.loads(request.get_data(cache=True))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise bad_request("the body is not JSON") from exc
     status = body.get("status") if isinstance(body, dict) else None
     if status not in REPORT_STATUSES:

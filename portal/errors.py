@@ -19,6 +19,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from portal.store import StoreError
+
 log = logging.getLogger(__name__)
 
 # Headers an error response must keep: Allow for 405, Retry-After for 429/503.
@@ -144,6 +146,13 @@ def log_unhandled(
     log.error("unhandled %s in %s [%s]%s", name, request.endpoint, request.method, frames)
 
 
+def _store_error(exc: StoreError) -> Response:
+    # A blob file that is a link or lies outside the store (tampering): the
+    # visitor gets "not found", the log says what without naming the blob.
+    log.warning("a blob file is not where the store keeps its files (%s)", exc)
+    return error_response(404)
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages on app."""
     for code in MESSAGES:
@@ -151,3 +160,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(OSError, _storage_error)
+    app.register_error_handler(StoreError, _store_error)

@@ -41,6 +41,7 @@ from portal.questionnaire import in_danger, load_questionnaire, validate
 from portal.routing import NotAcceptingReports, active_recipients, recipients_of_report
 from portal.services import blob_store, installation_salt_of, server_key
 from portal.sources import COOKIE_NAME, LoggedIn, end_session, load_session, log_in
+from portal.store import StoreError
 from portal.views import bp, current_settings
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -326,7 +327,7 @@ def conversation(report: Report, source: LoggedIn) -> list[dict[str, Any]]:
             try:
                 with store.open(blob.storage_name) as f:
                     item["text"] = open_reply(f.read(), source.key).decode("utf-8")
-            except (CryptoError, OSError, UnicodeDecodeError):
+            except (CryptoError, OSError, StoreError, UnicodeDecodeError):
                 item["unreadable"] = True
         items.append(item)
     return items

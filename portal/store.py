@@ -163,6 +163,9 @@ class BlobStore:
     def _inside(self, folder: Path, name: str) -> Path:
         if not _NAME.match(name):
             raise StoreError("not a blob name")
+        if (folder / name).is_symlink():
+            # Nothing here makes links: one in the store was put there by someone.
+            raise StoreError("a blob is a symbolic link")
         path = (folder / name).resolve()
         if path.parent != folder:
             raise StoreError("blob path escapes the store")
@@ -248,7 +251,13 @@ class BlobStore:
             yield file
 
     def delete(self, name: str) -> None:
-        """Shred a committed blob (overwrite, fsync, unlink); nothing if it is gone."""
+        """Shred a committed blob (overwrite, fsync, unlink); nothing if it is gone.
+
+        A symbolic link in its place is unlinked, never followed.
+        """
+        if _NAME.match(name) and (self.root / name).is_symlink():
+            (self.root / name).unlink()
+            return
         shred_file(self.path_of(name))
 
     def names(self) -> list[str]:

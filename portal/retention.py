@@ -35,7 +35,6 @@ from portal.models import (
     ReportRecipient,
     SourceSession,
     today,
-    utcnow,
 )
 from portal.shred import scrub_database
 from portal.store import BlobStore
@@ -131,9 +130,9 @@ def purge(
     due = due_reports(session, retention_days, on) if retention_days is not None else []
     for report_id in due:
         remove_report(session, store, report_id)
-    now = utcnow()
-    sessions = session.execute(delete(SourceSession).where(SourceSession.expires_at < now))
-    nonces = session.execute(delete(ApiNonce).where(ApiNonce.expires_at < now))
+    day = today()
+    sessions = session.execute(delete(SourceSession).where(SourceSession.expires_day < day))
+    nonces = session.execute(delete(ApiNonce).where(ApiNonce.expires_day < day))
     session.commit()
     swept = sweep(session, store, grace_seconds)
     scrub_database(session.get_bind().engine)

@@ -58,11 +58,30 @@ def logged_in() -> LoggedIn | None:
     if "source" not in g:
         settings = current_settings()
         g.source = load_session(
-            get_session(), request.cookies.get(COOKIE_NAME), settings.session_minutes
+            get_session(),
+            request.cookies.get(COOKIE_NAME),
+            settings.session_minutes,
+            secret_of(),
         )
-        get_session().commit()  # keeps the sliding expiry (or the expired row's deletion)
+        get_session().commit()  # an expired row's deletion
     found: LoggedIn | None = g.source
     return found
+
+
+def secret_of() -> bytes:
+    """The key of the session cookie's MAC: the app's secret key."""
+    return current_settings().secret_key.encode("utf-8")
+
+
+def renew_source_cookie(response: Response) -> Response:
+    """Send the cookie with its idle deadline moved on, unless the view set or ended it."""
+    source: LoggedIn | None = g.get("source")
+    already = any(
+        value.startswith(f"{COOKIE_NAME}=") for value in response.headers.getlist("Set-Cookie")
+    )
+    if source is not None and source.cookie and not already:
+        set_source_cookie(response, source.cookie)
+    return response
 
 
 def login_required(view: View) -> View:
@@ -105,6 +124,7 @@ def login_with(codename: str | None, *, create: bool = False) -> tuple[LoggedIn,
             installation_salt_of(),
             settings.kdf_cost,
             settings.session_minutes,
+            secret=secret_of(),
             create=create,
         )
     except BadCodenameError:
@@ -363,6 +383,7 @@ def followup(report_id: str) -> Response | tuple[str, int]:
 
 def init_app(app: Any) -> None:
     """Exempt the two streaming endpoints from CSRFProtect: they check the token themselves."""
+    app.after_request(renew_source_cookie)
     csrf = app.extensions["csrf"]
     csrf.exempt("portal.source_views.report_submit")
     csrf.exempt("portal.source_views.followup")

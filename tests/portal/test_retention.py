@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crypto.keys import ReviewerKey
 from portal import db
 from portal.cli import main
-from portal.models import Blob, Report, Source, SourceSession, today, utcnow
+from portal.models import Blob, Report, Source, SourceSession, today
 from portal.recipients import revoke_recipient
 from portal.retention import due_reports, purge, stranded_reports
 from portal.services import blob_store
@@ -110,13 +110,13 @@ def test_expired_sessions_are_purged(app: Flask, db_session: Session) -> None:
     source = Source(lookup_digest="d" * 64, box_public_key=b"\x01" * 32)
     db_session.add(source)
     db_session.flush()
-    for digest, minutes in (("a" * 64, -1), ("b" * 64, 30)):
+    for digest, days in (("a" * 64, -1), ("b" * 64, 0)):
         db_session.add(
             SourceSession(
                 id_digest=digest,
                 source_id=source.id,
                 wrapped_key=b"k",
-                expires_at=utcnow() + dt.timedelta(minutes=minutes),
+                expires_day=today() + dt.timedelta(days=days),
             )
         )
     db_session.commit()

@@ -28,7 +28,7 @@ def acknowledge_held(vault: Vault, client: ApiClient) -> list[str]:
     Raises ClientError (ConnectionFailed when the server cannot be reached).
     """
     vault.save()  # the index names every blob before the server is told it is held
-    pending = _unacknowledged(vault)
+    pending = unacknowledged(vault)
     counted: list[str] = []
     for start in range(0, len(pending), BATCH):
         answer = client.post_acks(pending[start : start + BATCH])
@@ -46,7 +46,8 @@ def acknowledge_held(vault: Vault, client: ApiClient) -> list[str]:
     return counted
 
 
-def _unacknowledged(vault: Vault) -> list[dict[str, Any]]:
+def unacknowledged(vault: Vault) -> list[dict[str, Any]]:
+    """Signed acknowledgements of every held, checked blob the server has not counted yet."""
     done = vault.acknowledged()
     acks = []
     for report in vault.reports():

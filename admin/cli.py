@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from admin.airgap import is_offline, queue_reply
 from admin.client import ApiClient, ClientError
 from admin.sync import SyncError, check_blob, sync
 from admin.vault import Entry, FileEntry, UnknownReportError, Vault, VaultError, VaultReport
@@ -438,6 +439,10 @@ def reply_command(
         raise click.ClickException("The reply is empty; nothing was sent.")
     if len(text.encode("utf-8")) > MAX_REPLY_BYTES:
         raise click.ClickException("The reply is too long; nothing was sent.")
+    if is_offline(vault):
+        queue_reply(vault, report_id, text)
+        click.echo(f"Reply to report {report_id} kept; it goes out in your next outgoing bundle.")
+        return
     envelope, signature = vault.seal_reply(report_id, text)
     with make_client(vault, server, proxy) as client:
         stored = client.post_reply(report_id, envelope, signature)
@@ -573,12 +578,19 @@ def event_command(
         raise click.ClickException("The event data is not JSON; nothing was sent.") from exc
     vault = open_vault(vault_dir, keyfile)
     vault.report(report_id)
-    with make_client(vault, server, proxy) as client:
-        try:
-            event, posted = submit_event(vault, client, report_id, event_type, data)
-        except CaseError as exc:
-            raise click.ClickException(f"{_sentence(str(exc))} Nothing was sent.") from exc
-    where = "sent" if posted else "kept in the vault; it is sent at the next sync"
+    offline = is_offline(vault)
+    try:
+        if offline:
+            event, posted = submit_event(vault, None, report_id, event_type, data)
+        else:
+            with make_client(vault, server, proxy) as client:
+                event, posted = submit_event(vault, client, report_id, event_type, data)
+    except CaseError as exc:
+        raise click.ClickException(f"{_sentence(str(exc))} Nothing was sent.") from exc
+    if offline:
+        where = "kept; it goes out in your next outgoing bundle"
+    else:
+        where = "sent" if posted else "kept in the vault; it is sent at the next sync"
     click.echo(f"Event {event['id']} ({event_type}) {where}.")
 
 
@@ -790,6 +802,9 @@ def reseal_command(old_keyfile: Path, keyfile: Path, vault_dir: Path) -> None:
         click.echo(f"Left blob {blob_id} as it was: {reason}.", err=True)
     click.echo("Now sync with the new key file; the old one no longer opens this vault.")
 
+
+# The offline-review commands live in their own module and register on main.
+from admin import cli_airgap  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())

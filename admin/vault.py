@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import json
 import os
@@ -335,6 +336,10 @@ class Vault:
         reports.sort(key=lambda r: (r.updated_day, r.created_day), reverse=True)
         reports.sort(key=lambda r: r.read)
         return reports
+
+    def listing(self, report_id: str) -> dict[str, Any]:
+        """A copy of the server's listing of the report, as sync checked and kept it."""
+        return copy.deepcopy(self._entry(report_id)["listing"])
 
     def report(self, report_id: str) -> VaultReport:
         """The report with this id; raises UnknownReportError if the vault does not hold it."""

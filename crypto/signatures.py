@@ -29,6 +29,7 @@ class Purpose(enum.Enum):
     STATUS = "status"
     DELIVERY_ACK = "delivery-ack"
     ROSTER = "organisation-roster"
+    MEDIA_BUNDLE = "media-bundle"
 
 
 def _signed_bytes(purpose: Purpose, message: bytes) -> bytes:

@@ -138,13 +138,22 @@ def post_with_token(browser, page_url, url, **data):
     return browser.post(url, data={"csrf_token": token, **data})
 
 
+def file_action(browser, report_id, blob_id, action):
+    """Press a file's button on the report page (download, clean or preview): a POST."""
+    return post_with_token(browser, f"/reports/{report_id}", f"/files/{blob_id}/{action}")
+
+
 # -- locking ---------------------------------------------------------------------
 
 
 def test_locked_pages_redirect_to_unlock(browser, source):
     _, _, report_id = source
-    for url in ("/inbox", f"/reports/{report_id}", "/files/abc/download", "/files/abc/preview"):
+    for url in ("/inbox", f"/reports/{report_id}"):
         response = browser.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["Location"] == "/"
+    for url in ("/files/abc/download", "/files/abc/clean", "/files/abc/preview"):
+        response = post_with_token(browser, "/", url)
         assert response.status_code == 303, url
         assert response.headers["Location"] == "/"
     assert "passphrase" in browser.get("/").get_data(as_text=True)
@@ -392,7 +401,7 @@ def test_a_file_name_is_learned_on_request(unlocked, console, source):
 def test_download_gives_back_the_exact_bytes(unlocked, console, source):
     _, _, report_id = source
     blob_id = file_id(console, report_id)
-    response = unlocked.get(f"/files/{blob_id}/download")
+    response = file_action(unlocked, report_id, blob_id, "download")
     assert response.status_code == 200
     assert response.data == JPEG
     assert GPS_MARKER in response.data  # the original evidence is untouched
@@ -406,7 +415,7 @@ def test_download_gives_back_the_exact_bytes(unlocked, console, source):
 def test_image_preview_strips_exif(unlocked, console, source):
     _, _, report_id = source
     blob_id = file_id(console, report_id)
-    response = unlocked.get(f"/files/{blob_id}/preview")
+    response = file_action(unlocked, report_id, blob_id, "preview")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/jpeg"
     assert GPS_MARKER not in response.data and b"Exif" not in response.data
@@ -575,11 +584,11 @@ def test_preview_of_an_image_over_the_pixel_limit_is_refused_in_the_reviewers_la
     _, _, report_id = source
     blob_id = file_id(console, report_id)
     monkeypatch.setattr(admin.console_images, "MAX_PIXELS", 0)  # the 1x1 photo is "too large"
-    response = unlocked.get(f"/files/{blob_id}/preview")
+    response = file_action(unlocked, report_id, blob_id, "preview")
     assert response.status_code == 415
     assert "Изображение слишком велико для предпросмотра" in response.get_data(as_text=True)
     unlocked.get("/lang/en?next=/inbox")
-    response = unlocked.get(f"/files/{blob_id}/preview")
+    response = file_action(unlocked, report_id, blob_id, "preview")
     assert response.status_code == 415
     assert "The image is too large to preview (over 50 megapixels)" in response.get_data(
         as_text=True

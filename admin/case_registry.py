@@ -60,6 +60,8 @@ class EventType:
     pick: Callable[[dict[str, Any]], Any] | None = None
     button: str = N_("Save")
     form: bool = True
+    # Consent uses (admin/consent.py) some of these events depend on: shown next to the form.
+    consents: tuple[str, ...] = ()
 
     def sentence_for(self, data: dict[str, Any]) -> str:
         if self.sentences is not None and self.pick is not None:
@@ -145,6 +147,7 @@ REGISTRY: tuple[EventType, ...] = (
         ),
         N_("Response recorded: %(type)s (%(mode)s) on %(day)s; by %(who)s on %(when)s"),
         button=N_("Add"),
+        consents=("share_with_lawyer", "contact_authorities"),
     ),
     EventType(
         "add_complaint",
@@ -155,6 +158,7 @@ REGISTRY: tuple[EventType, ...] = (
         ),
         N_("Complaint to %(institution)s filed on %(day)s; recorded by %(who)s on %(when)s"),
         button=N_("Add"),
+        consents=("contact_authorities",),
     ),
     EventType(
         "set_complaint_reply",

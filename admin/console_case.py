@@ -19,6 +19,9 @@ from admin import case_registry, case_vocab
 from admin.case import Case, CaseError, load_case, submit_event
 from admin.case_history import history_lines, short_fingerprints
 from admin.client import ApiClient, ClientError
+from admin.consent import Consent
+from admin.console_consent import consents_of, missing_for_event, refusal, unconfirmed
+from admin.console_inbox import answers_of
 from admin.console_state import Unlocked
 from admin.stats import N_
 from admin.stats_render import LABELS
@@ -83,6 +86,12 @@ def field_options(field: case_registry.Field, case: Case) -> list[tuple[str, str
     return [(code, case_label(field.vocab, code)) for code in field.options]
 
 
+@bp.app_template_global()
+def lacks_consent(actions: list[str], consents: dict[str, Consent]) -> bool:
+    """True if any of the actions' consents is not given (the page then offers to act anyway)."""
+    return any(not consents[action].agreed for action in actions)
+
+
 def case_context(state: Unlocked, report_id: str) -> dict[str, Any]:
     """What templates/admin/report.html needs for the case section."""
     case = load_case(state.vault, report_id)
@@ -92,6 +101,7 @@ def case_context(state: Unlocked, report_id: str) -> dict[str, Any]:
     }
     fingerprints = short_fingerprints(state.vault, report_id)
     return {
+        "consents": consents_of(answers_of(state, report_id) or {}, case.state),
         "case": case,
         "vocab": case_vocab,
         "case_forms": case_registry.FORMS,
@@ -112,6 +122,16 @@ def _posted_data(kind: str) -> dict[str, Any] | None:
             _("Nothing was recorded: choose “%(field)s” first.", field=_(exc.field.label)),
         )
         return None
+
+
+def _against_consent(state: Unlocked, report_id: str, kind: str, data: dict[str, Any]) -> bool:
+    """True (with a message) if the event goes against a consent and was not confirmed."""
+    case = load_case(state.vault, report_id).state
+    missing = missing_for_event(answers_of(state, report_id) or {}, case, kind, data)
+    if unconfirmed(missing, request.form):
+        state.notify("error", refusal(missing))
+        return True
+    return False
 
 
 @bp.post("/reports/<report_id>/case")
@@ -135,6 +155,10 @@ def add_event(report_id: str) -> Response:
             client = make_client(state)
         except ConsoleError:
             client = None
+        if _against_consent(state, report_id, kind, data):
+            if client is not None:
+                client.close()
+            return redirect(url_for("console.report", report_id=report_id) + "#case", 303)
         try:
             _event, posted = submit_event(state.vault, client, report_id, kind, data)
         except CaseError as exc:

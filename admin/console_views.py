@@ -27,9 +27,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from admin.case import load_case
 from admin.client import ApiClient, ClientError
 from admin.console_answers import answer_sections, narrative_of
 from admin.console_case import case_context
+from admin.console_consent import missing_for_reply, unconfirmed
+from admin.console_consent import refusal as consent_refusal
 from admin.console_forms import (
     STATUSES,
     ReplyForm,
@@ -256,6 +259,11 @@ def reply(report_id: str) -> Response | tuple[str, int]:
         if not form.validate_on_submit():
             state.notify("error", _("Write a reply of at most 20000 characters."))
             return _report_page(report_id, form, StatusForm(formdata=None)), 400
+        case = load_case(state.vault, report_id).state
+        missing = missing_for_reply(_answers(state, report_id) or {}, case)
+        if unconfirmed(missing, request.form):
+            state.notify("error", consent_refusal(missing))
+            return _report_page(report_id, form, StatusForm(formdata=None)), 409
         try:
             _send_reply(state, report_id, (form.text.data or "").strip())
         except (ConsoleError, ClientError, VaultError) as exc:

@@ -88,6 +88,7 @@ def source(app):
         narrative=NARRATIVE,
         region="osh",
         anonymised_statistics="yes",
+        contact_me="yes",
     )
     assert response.status_code in (200, 303)
     return client, codename, only_report_id(app)

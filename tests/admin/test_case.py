@@ -436,7 +436,13 @@ def test_console_records_acts_client_code_and_complaints_with_labels(two, consol
             "state_role": "perpetrator",
         },
         {"event": "set_client_code", "client_code": "KG-0042"},
-        {"event": "add_complaint", "institution": "Прокуратура Оша", "day": "2026-11-20"},
+        # The source did not agree to going to authorities: the reviewer confirms acting anyway.
+        {
+            "event": "add_complaint",
+            "institution": "Прокуратура Оша",
+            "day": "2026-11-20",
+            "against_consent": "yes",
+        },
     ]
     for form in forms:
         assert console_b.post(f"{url}/case", data={"csrf_token": token, **form}).status_code == 303

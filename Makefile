@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench translations clean
+.PHONY: run test lint typecheck unit bench catalogs translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +26,27 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+# Other ports: make run PORTAL_PORT=9080 CONSOLE_PORT=9081
 run: $(STAMP)
-	$(BIN)/python demo.py
+	$(BIN)/python demo.py $(if $(PORTAL_PORT),--portal-port $(PORTAL_PORT)) \
+		$(if $(CONSOLE_PORT),--console-port $(CONSOLE_PORT))
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Both apps' catalogs from one recipe (babel.cfg): the portal's strings live in
+# portal/ and templates/portal/, the console's in admin/ and templates/admin/.
+KEYWORDS := -k _l -k N_ -k lazy_gettext -k ngettext:1,2
+catalogs: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --omit-header -o .portal.pot portal templates/portal
+	$(BIN)/pybabel -q update -i .portal.pot -d portal/translations
+	$(BIN)/pybabel -q extract -F babel.cfg $(KEYWORDS) --omit-header -o .admin.pot admin templates/admin
+	$(BIN)/pybabel -q update -i .admin.pot -d admin/translations
+	rm -f .portal.pot .admin.pot
+
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d portal/translations
+	$(BIN)/pybabel compile -d admin/translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

@@ -9,14 +9,13 @@ cannot be opened.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from admin.vault import INDEX_NAME, VaultError, check_id
+from crypto.private_files import private_file
 
 _COPY = 1024 * 1024
 
@@ -41,23 +40,13 @@ def backup_vault(vault_dir: Path, out: Path) -> VaultCopy:
         raise VaultBackupError(f"{out} already exists; it was not changed")
     if not (vault_dir / INDEX_NAME).is_file():
         raise VaultBackupError(f"there is no vault at {vault_dir}")
-    partial = out.with_name(f".{out.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     count = 0
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w") as tar:
-                tar.add(vault_dir / INDEX_NAME, INDEX_NAME, recursive=False)
-                for path in sorted((vault_dir / "blobs").iterdir()):
-                    if path.is_file():
-                        tar.add(path, f"blobs/{path.name}", recursive=False)
-                        count += 1
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(partial, out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    with private_file(out, overwrite=False) as raw, tarfile.open(fileobj=raw, mode="w") as tar:
+        tar.add(vault_dir / INDEX_NAME, INDEX_NAME, recursive=False)
+        for path in sorted((vault_dir / "blobs").iterdir()):
+            if path.is_file():
+                tar.add(path, f"blobs/{path.name}", recursive=False)
+                count += 1
     return VaultCopy(blobs=count)
 
 
@@ -92,7 +81,8 @@ def restore_vault(archive: Path, vault_dir: Path) -> VaultCopy:
             src = tar.extractfile(member)
             if src is None:  # pragma: no cover - isfile() was checked
                 continue
-            _write_private(vault_dir / member.name, src)
+            with private_file(vault_dir / member.name) as out:
+                shutil.copyfileobj(src, out, _COPY)
             count += member.name != INDEX_NAME
     return VaultCopy(blobs=count)
 
@@ -103,20 +93,6 @@ def _safe_id(name: str) -> bool:
     except VaultError:
         return False
     return True
-
-
-def _write_private(path: Path, src: IO[bytes]) -> None:
-    tmp = path.with_name(f".{path.name}.restore")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out, _COPY)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["VaultBackupError", "VaultCopy", "backup_vault", "restore_vault"]

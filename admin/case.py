@@ -43,7 +43,7 @@ or whose content is malformed is rejected: listed, never applied.
     }
 
 An empty case (no events) gives the same keys with None and [] values.
-Lists are in event order (clock, id). Codes are DOMAIN.md's vocabularies.
+Lists are in event order (clock, id). Codes are the vocabularies of docs/DESIGN.md section 7.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ from admin.case_vocab import EVENT_TYPES, SET_FIELDS, DataError, check_data
 from admin.client import ApiClient, ConnectionFailed
 from admin.sync import post_event
 from admin.vault import Vault, VaultError
+from crypto import canonical
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import BadSignatureError, EnvelopeError
 from crypto.events import verify_event
@@ -394,12 +395,12 @@ def _conflicts(
 
 
 def load_case(vault: Vault, report_id: str) -> Case:
-    """The report's case, folded from every event the vault holds. KeyError if no such report."""
+    """The report's case, folded from every event the vault holds (UnknownReportError if none)."""
     return fold(load_events(vault, report_id))
 
 
 def case_state(vault: Vault, report_id: str) -> dict[str, Any]:
-    """The contract above: the report's current case record. KeyError if no such report."""
+    """The contract above: the report's current case record (UnknownReportError if none)."""
     return load_case(vault, report_id).state
 
 
@@ -413,7 +414,7 @@ def today() -> str:
 def make_event(vault: Vault, report_id: str, kind: str, data: Any) -> dict[str, Any]:
     """A new event by this reviewer, after every event the vault holds for the report.
 
-    Raises CaseError if the type or data is not valid, KeyError if no such report.
+    Raises CaseError if the type or data is not valid, UnknownReportError if no such report.
     """
     if kind not in EVENT_TYPES:
         raise CaseError(f"unknown event type {kind!r}; one of {', '.join(EVENT_TYPES)}")
@@ -445,7 +446,7 @@ def submit_event(
     ClientError when the server refuses the event.
     """
     event = make_event(vault, report_id, kind, data)
-    content = json.dumps(event, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    content = canonical.encode(event)
     envelope, signature = vault.seal_event(report_id, content)
     if client is None:
         vault.queue_event(report_id, envelope, signature)

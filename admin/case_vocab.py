@@ -1,4 +1,4 @@
-"""The case events' types and the shape of each one's data (DOMAIN.md's vocabularies).
+"""The case events' types and the shape of each one's data (docs/DESIGN.md section 7).
 
 Codes are stable and stored in events; labels are translated where shown.
 """
@@ -9,38 +9,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-VIOLATION_TYPES = (
-    "refusal_of_services",
-    "stigma_discrimination",
-    "confidentiality_breach",
-    "physical_violence",
-    "psychological_violence",
-    "economic_violence",
-    "arbitrary_detention",
-    "harassment_near_services",
-    "domestic_violence",
-    "denial_of_justice",
-    "other",
-)
-PERPETRATOR_TYPES = (
-    "police",
-    "other_law_enforcement",
-    "prison_staff",
-    "health_worker_public",
-    "health_worker_private",
-    "social_services",
-    "other_official",
-    "judiciary",
-    "employer",
-    "landlord",
-    "intimate_partner",
-    "family",
-    "neighbours_community",
-    "client_of_sex_worker",
-    "unknown_persons",
-    "other",
-    "unknown",
-)
+from admin.questionnaire_vocab import option_codes
+
+# What happened and who did it: the codes the source's questionnaire offers,
+# so a reviewer's act and a source's answer count in one table.
+VIOLATION_TYPES = option_codes("violation_types")
+PERPETRATOR_TYPES = option_codes("perpetrator_types")
 STATE_ROLES = ("perpetrator", "failed_to_protect", "failed_to_remedy", "none")
 RESPONSE_TYPES = (
     "primary_legal_aid",
@@ -69,7 +43,7 @@ RESOLUTIONS = (
     "ongoing",
 )
 PRIORITIES = ("low", "normal", "high", "urgent")
-# Informed consent is asked separately for each use (DOMAIN.md).
+# Informed consent is asked separately for each use (docs/DESIGN.md section 7).
 CONSENT_ACTIONS = (
     "store_report",
     "be_contacted",

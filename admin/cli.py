@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 import click
 
+from admin.airgap import is_offline, queue_reply
 from admin.client import ApiClient, ClientError
 from admin.sync import SyncError, check_blob, sync
-from admin.vault import Entry, FileEntry, Vault, VaultError, VaultReport
+from admin.vault import Entry, FileEntry, UnknownReportError, Vault, VaultError, VaultReport
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, NAMED
 from crypto.keys import ReviewerKey, read_keyfile, write_keyfile
@@ -29,17 +30,47 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# The test suite sets this to make key files at libsodium's minimum cost
+# (`--kdf minimal`); nothing else may: such a key file's passphrase can be
+# guessed thousands of times a second.
+TEST_KDF_SWITCH = "AMANAT_TEST_ONLY_MINIMAL_KDF"
+MIN_PASSPHRASE_CHARACTERS = 8
+
+
+def check_new_passphrase(passphrase: str, where: str) -> str:
+    """Return the passphrase, or stop with a plain message if it breaks the rules."""
+    if len(passphrase.strip()) < MIN_PASSPHRASE_CHARACTERS:
+        raise click.UsageError(
+            f"{where} is too short: use a passphrase of at least "
+            f"{MIN_PASSPHRASE_CHARACTERS} characters (spaces at either end not counted). "
+            "No key file was written."
+        )
+    return passphrase
+
+
 def ask_new_passphrase() -> str:
-    """AMANAT_PASSPHRASE for scripts; otherwise ask twice, without echo."""
+    """AMANAT_PASSPHRASE for scripts; otherwise ask twice, without echo.
+
+    The same rules hold for both: a short passphrase from the environment is
+    refused like a typed one.
+    """
     from_env = os.environ.get("AMANAT_PASSPHRASE")
     if from_env:
-        return from_env
+        return check_new_passphrase(from_env, "AMANAT_PASSPHRASE")
     passphrase: str = click.prompt(
         "Passphrase for the new key file", hide_input=True, confirmation_prompt=True
     )
-    if len(passphrase) < 8:
-        raise click.UsageError("Use a passphrase of at least 8 characters.")
-    return passphrase
+    return check_new_passphrase(passphrase, "The passphrase")
+
+
+def check_kdf_allowed(kdf: str) -> None:
+    """Refuse the test-only `minimal` cost unless the test suite's switch is set."""
+    if kdf == "minimal" and os.environ.get(TEST_KDF_SWITCH) != "1":
+        raise click.UsageError(
+            "--kdf minimal is for the test suite only: a key file made with it can be "
+            "guessed at quickly. Use the default (moderate) or interactive. "
+            "No key file was written."
+        )
 
 
 def ask_passphrase() -> str:
@@ -87,10 +118,11 @@ def main() -> None:
     type=click.Choice(sorted(NAMED)),
     default="moderate",
     show_default=True,
-    help="Passphrase hashing cost (lower only for tests).",
+    help="Passphrase hashing cost (minimal: the test suite only).",
 )
 def keygen(name: str, keyfile: Path, bundle_path: Path | None, kdf: str) -> None:
     """Make a new key file and print the public bundle and its fingerprint."""
+    check_kdf_allowed(kdf)
     if keyfile.exists():
         raise click.ClickException(f"{keyfile} already exists; it was not changed.")
     try:
@@ -153,8 +185,8 @@ def plain_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except (VaultError, ClientError, SyncError) as exc:
             raise click.ClickException(_sentence(str(exc))) from exc
-        except KeyError as exc:
-            raise click.ClickException(f"The vault holds no report or file {exc}.") from exc
+        except UnknownReportError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     return wrapper
 
@@ -407,6 +439,10 @@ def reply_command(
         raise click.ClickException("The reply is empty; nothing was sent.")
     if len(text.encode("utf-8")) > MAX_REPLY_BYTES:
         raise click.ClickException("The reply is too long; nothing was sent.")
+    if is_offline(vault):
+        queue_reply(vault, report_id, text)
+        click.echo(f"Reply to report {report_id} kept; it goes out in your next outgoing bundle.")
+        return
     envelope, signature = vault.seal_reply(report_id, text)
     with make_client(vault, server, proxy) as client:
         stored = client.post_reply(report_id, envelope, signature)
@@ -542,12 +578,19 @@ def event_command(
         raise click.ClickException("The event data is not JSON; nothing was sent.") from exc
     vault = open_vault(vault_dir, keyfile)
     vault.report(report_id)
-    with make_client(vault, server, proxy) as client:
-        try:
-            event, posted = submit_event(vault, client, report_id, event_type, data)
-        except CaseError as exc:
-            raise click.ClickException(f"{_sentence(str(exc))} Nothing was sent.") from exc
-    where = "sent" if posted else "kept in the vault; it is sent at the next sync"
+    offline = is_offline(vault)
+    try:
+        if offline:
+            event, posted = submit_event(vault, None, report_id, event_type, data)
+        else:
+            with make_client(vault, server, proxy) as client:
+                event, posted = submit_event(vault, client, report_id, event_type, data)
+    except CaseError as exc:
+        raise click.ClickException(f"{_sentence(str(exc))} Nothing was sent.") from exc
+    if offline:
+        where = "kept; it goes out in your next outgoing bundle"
+    else:
+        where = "sent" if posted else "kept in the vault; it is sent at the next sync"
     click.echo(f"Event {event['id']} ({event_type}) {where}.")
 
 
@@ -759,6 +802,9 @@ def reseal_command(old_keyfile: Path, keyfile: Path, vault_dir: Path) -> None:
         click.echo(f"Left blob {blob_id} as it was: {reason}.", err=True)
     click.echo("Now sync with the new key file; the old one no longer opens this vault.")
 
+
+# The offline-review commands live in their own module and register on main.
+from admin import cli_airgap  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())

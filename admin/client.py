@@ -218,6 +218,12 @@ class ApiClient:
         )
         return self._json(response)
 
+    def post_acks(self, acks: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST signed delivery acknowledgements; return what was counted and refused."""
+        body = json.dumps({"acks": acks}).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        return self._json(self._send("POST", "acks", body=body, headers=headers))
+
     def set_status(self, report_id: str, status: str) -> dict[str, Any]:
         """PUT the report's status; return {"id": ..., "status": ...}."""
         body = json.dumps({"status": status}).encode("utf-8")

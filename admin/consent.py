@@ -1,6 +1,6 @@
 """The source's consent choices, and the reviewer actions that depend on them.
 
-Informed consent is asked separately for each use (DOMAIN.md). The source
+Informed consent is asked separately for each use (docs/DESIGN.md section 7). The source
 gives it on the form; a reviewer may later record a change in the case's
 consent log (an `add_consent` event, e.g. "agreed by phone on 3 December").
 The latest consent log entry for a use wins over the form; without either,

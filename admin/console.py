@@ -20,7 +20,14 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
 import templates
-from admin import console_case, console_errors, console_files, console_views, stats_views
+from admin import (
+    console_case,
+    console_errors,
+    console_files,
+    console_origin,
+    console_views,
+    stats_views,
+)
 from admin.console_state import Keyring
 from portal.languages import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES
 from portal.security_headers import SECURITY_HEADERS
@@ -96,6 +103,7 @@ def create_console(
     CSRFProtect(app)
     app.after_request(_add_security_headers)
     console_errors.init_app(app)
+    console_origin.init_app(app)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(console_files.bp)
     app.register_blueprint(console_case.bp)

@@ -15,29 +15,22 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from admin import case_vocab
-from admin.case import CaseError, load_case, submit_event
+from admin import case_registry, case_vocab
+from admin.case import Case, CaseError, load_case, submit_event
+from admin.case_history import history_lines, short_fingerprints
 from admin.client import ApiClient, ClientError
+from admin.consent import Consent
+from admin.console_consent import consents_of, missing_for_event, refusal, unconfirmed
+from admin.console_inbox import answers_of
 from admin.console_state import Unlocked
 from admin.stats import N_
 from admin.stats_render import LABELS
-from admin.vault import VaultError
+from admin.vault import UnknownReportError, VaultError
 from portal.questionnaire import load_questionnaire
 
 bp = Blueprint("case", __name__)
 
-# What each form may set: the event type and how its fields become the data.
-FORMS = (
-    "set_qualification",
-    "add_act",
-    "set_priority",
-    "set_client_code",
-    "add_response",
-    "add_complaint",
-    "set_complaint_reply",
-    "set_outcome",
-    "add_consent",
-)
+FORM_CODES = frozenset(spec.code for spec in case_registry.FORMS)
 
 PRIORITY_LABELS = {
     "low": N_("Low"),
@@ -50,12 +43,14 @@ QUESTIONNAIRE_FIELDS = {
     "violation_type": "violation_types",
     "perpetrator_type": "perpetrator_types",
 }
-CONSENT_FIELDS = {
-    "store_report": "store_report",
-    "be_contacted": "contact_me",
-    "anonymised_statistics": "anonymised_statistics",
-    "share_with_lawyer": "share_with_lawyer",
-    "contact_authorities": "contact_authorities",
+# Consent choices named as the console speaks of them (the form's own labels are
+# the source's first-person sentences).
+CONSENT_LABELS = {
+    "store_report": N_("Keeping the report"),
+    "be_contacted": N_("Replies on the portal"),
+    "anonymised_statistics": N_("Anonymous statistics"),
+    "share_with_lawyer": N_("Passing the report to a partner lawyer"),
+    "contact_authorities": N_("Going to the police, prosecutor or ombudsman"),
 }
 
 
@@ -69,8 +64,8 @@ def case_label(kind: str, code: str | None) -> str:
     if kind in QUESTIONNAIRE_FIELDS:
         option = questionnaire.field(QUESTIONNAIRE_FIELDS[kind]).option(code)
         return option.label(lang) if option is not None else code
-    if kind == "consent" and code in CONSENT_FIELDS:
-        return questionnaire.field(CONSENT_FIELDS[code]).label(lang)
+    if kind == "consent" and code in CONSENT_LABELS:
+        return str(_(CONSENT_LABELS[code]))
     if kind == "priority" and code in PRIORITY_LABELS:
         return str(_(PRIORITY_LABELS[code]))
     if code in LABELS:
@@ -78,39 +73,65 @@ def case_label(kind: str, code: str | None) -> str:
     return code
 
 
+@bp.app_template_global()
+def field_options(field: case_registry.Field, case: Case) -> list[tuple[str, str]]:
+    """A case form select's options, (code, label in the console's language)."""
+    if field.kind == "complaint":
+        return [
+            (cid, f"{c['institution']} · {c['day']}")
+            for cid, c in zip(case.complaint_ids, case.state["complaints"], strict=False)
+        ]
+    if field.labels is not None:
+        return [(code, str(_(field.labels[code]))) for code in field.options]
+    return [(code, case_label(field.vocab, code)) for code in field.options]
+
+
+@bp.app_template_global()
+def lacks_consent(actions: list[str], consents: dict[str, Consent]) -> bool:
+    """True if any of the actions' consents is not given (the page then offers to act anyway)."""
+    return any(not consents[action].agreed for action in actions)
+
+
 def case_context(state: Unlocked, report_id: str) -> dict[str, Any]:
     """What templates/admin/report.html needs for the case section."""
-    return {"case": load_case(state.vault, report_id), "vocab": case_vocab}
-
-
-def _form_data(kind: str, form: Any) -> dict[str, Any]:
-    if kind == "set_qualification":
-        choice = form.get("violation", "")
-        return {"violation": {"yes": True, "no": False}.get(choice)}
-    if kind == "set_priority":
-        return {"priority": form.get("priority", "")}
-    if kind == "set_outcome":
-        return {
-            "resolution": form.get("resolution", ""),
-            "closed_day": form.get("closed_day") or None,
-        }
-    if kind == "add_response":
-        keys = ("type", "mode", "day")
-        return {k: form.get(k, "") for k in keys}
-    if kind == "add_act":
-        keys = ("violation_type", "perpetrator_type", "state_role")
-        return {k: form.get(k, "") for k in keys}
-    if kind == "set_client_code":
-        return {"client_code": form.get("client_code", "").strip()}
-    if kind == "add_complaint":
-        return {"institution": form.get("institution", "").strip(), "day": form.get("day", "")}
-    if kind == "set_complaint_reply":
-        return {"complaint": form.get("complaint", ""), "reply": form.get("reply", "").strip()}
-    return {
-        "action": form.get("action", ""),
-        "agreed": form.get("agreed") == "yes",
-        "day": form.get("day", ""),
+    case = load_case(state.vault, report_id)
+    complaints = {
+        cid: str(c["institution"])
+        for cid, c in zip(case.complaint_ids, case.state["complaints"], strict=False)
     }
+    fingerprints = short_fingerprints(state.vault, report_id)
+    return {
+        "consents": consents_of(answers_of(state, report_id) or {}, case.state),
+        "case": case,
+        "vocab": case_vocab,
+        "case_forms": case_registry.FORMS,
+        "history": history_lines(case.history, fingerprints, complaints),
+    }
+
+
+def _posted_data(kind: str) -> dict[str, Any] | None:
+    """The posted form's data, or None (with a message) when a choice is missing."""
+    spec = case_registry.BY_CODE[kind]
+    try:
+        return case_registry.form_data(spec, request.form)
+    except case_registry.MissingChoice as exc:
+        from admin.console_views import unlocked
+
+        unlocked().notify(
+            "error",
+            _("Nothing was recorded: choose “%(field)s” first.", field=_(exc.field.label)),
+        )
+        return None
+
+
+def _against_consent(state: Unlocked, report_id: str, kind: str, data: dict[str, Any]) -> bool:
+    """True (with a message) if the event goes against a consent and was not confirmed."""
+    case = load_case(state.vault, report_id).state
+    missing = missing_for_event(answers_of(state, report_id) or {}, case, kind, data)
+    if unconfirmed(missing, request.form):
+        state.notify("error", refusal(missing))
+        return True
+    return False
 
 
 @bp.post("/reports/<report_id>/case")
@@ -119,22 +140,27 @@ def add_event(report_id: str) -> Response:
 
     state = unlocked()
     kind = request.form.get("event", "")
-    if kind not in FORMS:
+    if kind not in FORM_CODES:
         abort(400)
+    data = _posted_data(kind)
+    if data is None:
+        return redirect(url_for("console.report", report_id=report_id) + "#case", 303)
     with state.lock:
         try:
             state.vault.report(report_id)
-        except KeyError:
+        except UnknownReportError:
             abort(404)
         client: ApiClient | None
         try:
             client = make_client(state)
         except ConsoleError:
             client = None
+        if _against_consent(state, report_id, kind, data):
+            if client is not None:
+                client.close()
+            return redirect(url_for("console.report", report_id=report_id) + "#case", 303)
         try:
-            _event, posted = submit_event(
-                state.vault, client, report_id, kind, _form_data(kind, request.form)
-            )
+            _event, posted = submit_event(state.vault, client, report_id, kind, data)
         except CaseError as exc:
             state.notify("error", _("The case was not changed: %(reason)s", reason=str(exc)))
         except (ClientError, VaultError) as exc:

@@ -1,6 +1,13 @@
-"""Evidence files: download decrypted on the fly, and a metadata-free image preview.
+"""Evidence files: a metadata-free copy by default, the original on request, a preview.
 
-A download streams the plaintext straight from the vault's ciphertext; it
+Every route that decrypts is a POST with the page's CSRF token (and
+admin/console_origin.py refuses requests from other pages): decrypting
+writes a custody event, so a link or an image on another page must not be
+able to do it. Images, video and PDF are offered first as a copy without
+metadata (admin/evidence_copies.py); the original is a second, deliberate
+choice.
+
+A download of the original streams the plaintext straight from the vault's ciphertext; it
 is never written to disk by the console. The last chunk is held back until
 the whole file has verified, and Content-Length is the verified size: if
 decryption fails part-way the stream stops short and the connection closes,
@@ -23,15 +30,32 @@ from werkzeug.wrappers import Response
 
 from admin.client import ClientError
 from admin.console_errors import error_page
-from admin.console_images import ImageError, image_type, strip_metadata
+from admin.console_images import ImageError, ImageTooLargeError, image_type, strip_metadata
 from admin.custody import record_custody
-from admin.vault import VaultError, check_id
+from admin.evidence_copies import (
+    CopyUnavailable,
+    clean_image,
+    clean_kind,
+    clean_name,
+    clean_pdf,
+    clean_video,
+    evidence_type,
+)
+from admin.stats import N_
+from admin.vault import UnknownReportError, VaultError, check_id
 from crypto.errors import EnvelopeError
 from crypto.manifest import FileOpener, Manifest
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("files", __name__)
+
+
+@bp.app_template_global()
+def copy_kind(content_type: str, filename: str) -> str | None:
+    """Which metadata-free copy the report page offers for a file (None: only the original)."""
+    return clean_kind(evidence_type(content_type, filename))
+
 
 PREVIEW_TYPES = frozenset({"image/jpeg", "image/png"})
 MAX_PREVIEW_BYTES = 20 * 1024 * 1024
@@ -53,7 +77,7 @@ def _open(blob_id: str) -> tuple[Manifest, FileOpener]:
             manifest = state.vault.manifest(blob_id)
             _log_decrypt(state, blob_id)
             opener = state.vault.open_file(blob_id)
-        except KeyError:
+        except UnknownReportError:
             abort(404)
         except VaultError as exc:
             abort(error_page(409, _("This file cannot be opened"), str(exc)))
@@ -118,7 +142,7 @@ def content_disposition(filename: str, blob_id: str) -> str:
     return value
 
 
-@bp.get("/files/<blob_id>/download")
+@bp.post("/files/<blob_id>/download")
 def download(blob_id: str) -> Response:
     manifest, opener = _open(blob_id)
     response = Response(
@@ -132,7 +156,47 @@ def download(blob_id: str) -> Response:
     return response
 
 
-@bp.get("/files/<blob_id>/preview")
+@bp.post("/files/<blob_id>/clean")
+def clean_copy(blob_id: str) -> Response:
+    """The file without its metadata (GPS, device, author, times), as an attachment."""
+    manifest, opener = _open(blob_id)
+    content_type = evidence_type(manifest.content_type, manifest.filename)
+    kind = clean_kind(content_type)
+    try:
+        if kind is None:
+            raise CopyUnavailable(N_("no copy without metadata is made for this type of file"))
+        if kind == "video":
+            copy = clean_video(opener.chunks(), content_type, manifest.size)
+            response = Response(copy.chunks(), mimetype="application/octet-stream")
+            response.call_on_close(copy.close)
+            response.headers["Content-Length"] = str(copy.size)
+        else:
+            data = b"".join(opener.chunks())  # verified whole before anything is sent
+            clean = clean_image(data, content_type) if kind == "image" else clean_pdf(data)
+            response = Response(clean, mimetype="application/octet-stream")
+    except CopyUnavailable as exc:
+        return error_page(415, _("No copy without metadata"), _copy_problem(exc))
+    except EnvelopeError as exc:
+        return error_page(409, _("This file cannot be opened"), str(exc))
+    finally:
+        _close(opener)
+    name = clean_name(manifest.filename)
+    response.headers["Content-Disposition"] = content_disposition(name, blob_id)
+    return response
+
+
+def _copy_problem(exc: CopyUnavailable) -> str:
+    reason = str(_(exc.reason)) + (f" ({exc.detail})" if exc.detail else "")
+    return str(
+        _(
+            "It cannot be made here: %(reason)s. Only the original can be downloaded, and it keeps"
+            " everything the device wrote into it.",
+            reason=reason,
+        )
+    )
+
+
+@bp.post("/files/<blob_id>/preview")
 def preview(blob_id: str) -> Response:
     manifest, opener = _open(blob_id)
     if manifest.content_type not in PREVIEW_TYPES or manifest.size > MAX_PREVIEW_BYTES:
@@ -143,6 +207,12 @@ def preview(blob_id: str) -> Response:
         if image_type(data) != manifest.content_type:
             raise ImageError("the content is not what the manifest says")
         clean, mimetype = strip_metadata(data)
+    except ImageTooLargeError:
+        return error_page(
+            415,
+            _("No preview for this file"),
+            _("The image is too large to preview (over 50 megapixels). Download it instead."),
+        )
     except (EnvelopeError, ImageError) as exc:
         return error_page(415, _("No preview for this file"), str(exc))
     response = Response(clean, mimetype=mimetype)
@@ -157,7 +227,7 @@ def identify(report_id: str, blob_id: str) -> Response:
     with state.lock:
         try:
             known = {f.blob_id for f in state.vault.files(report_id)}
-        except KeyError:
+        except UnknownReportError:
             abort(404)
         if blob_id not in known:
             abort(404)

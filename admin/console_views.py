@@ -27,9 +27,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from admin.case import load_case
 from admin.client import ApiClient, ClientError
 from admin.console_answers import answer_sections, narrative_of
 from admin.console_case import case_context
+from admin.console_consent import missing_for_reply, unconfirmed
+from admin.console_consent import refusal as consent_refusal
 from admin.console_forms import (
     STATUSES,
     ReplyForm,
@@ -40,7 +43,7 @@ from admin.console_forms import (
 from admin.console_inbox import answers_of, danger_banner, inbox_page
 from admin.console_state import Keyring, Unlocked
 from admin.sync import SyncError, check_blob, sync
-from admin.vault import Vault, VaultError, VaultReport, WrongVaultKeyError
+from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.keys import read_keyfile
 from portal.languages import LANGUAGES, safe_next, set_language
@@ -235,7 +238,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         conversation=conversation,
         reply_form=reply_form,
         status_form=status_form,
-        statuses=STATUSES,
+        status_options=[(code, status_label(code)) for code in STATUSES],
         **case,
     )
 
@@ -243,7 +246,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
 def _report_or_404(state: Unlocked, report_id: str) -> VaultReport:
     try:
         return state.vault.report(report_id)
-    except KeyError:
+    except UnknownReportError:
         abort(404)
 
 
@@ -256,6 +259,11 @@ def reply(report_id: str) -> Response | tuple[str, int]:
         if not form.validate_on_submit():
             state.notify("error", _("Write a reply of at most 20000 characters."))
             return _report_page(report_id, form, StatusForm(formdata=None)), 400
+        case = load_case(state.vault, report_id).state
+        missing = missing_for_reply(_answers(state, report_id) or {}, case)
+        if unconfirmed(missing, request.form):
+            state.notify("error", consent_refusal(missing))
+            return _report_page(report_id, form, StatusForm(formdata=None)), 409
         try:
             _send_reply(state, report_id, (form.text.data or "").strip())
         except (ConsoleError, ClientError, VaultError) as exc:

@@ -137,7 +137,7 @@ def _check_plaintext(path: Path, vault: Vault, check: FileCheck) -> None:
             for chunk in opener.chunks():
                 digest.update(chunk)
                 size += len(chunk)
-            manifest = Manifest.from_bytes(opener.trailer or b"")
+            manifest = Manifest.from_bytes(opener.trailer or b"", strict=opener.version >= 2)
     except (EnvelopeError, MalformedError) as exc:
         check.plaintext = f"DOES NOT OPEN: {exc}"
         check.problems.append("envelope")
@@ -155,7 +155,7 @@ def _check_plaintext(path: Path, vault: Vault, check: FileCheck) -> None:
 
 
 def verify_report(vault: Vault, report_id: str) -> list[FileCheck]:
-    """Check every file of the report. Raises KeyError (no such report) or VaultError."""
+    """Check every file of the report. Raises UnknownReportError (no such report) or VaultError."""
     key = _receipt_key(vault)
     blobs = [b for b in vault.report(report_id).blobs if b["kind"] == "file"]
     return [verify_file(vault, report_id, b, key) for b in blobs]

@@ -13,7 +13,6 @@ sealed to the new key are recognised and left alone.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from admin.vault import Vault, WrongVaultKeyError
 from crypto.envelope import Kind, Opener, Sealer, key_id
 from crypto.errors import EnvelopeError, NotARecipientError
 from crypto.keys import ReviewerKey
+from crypto.private_files import private_file
 
 _HEAD = 9  # magic (7), version, kind: the start of crypto.envelope's fixed prefix
 _FIRST_SLOT = 12  # after magic, version, kind, flags and the slot count (2 bytes)
@@ -84,7 +84,6 @@ def _reseal_blob(
 ) -> str | None:
     """Re-seal one blob; None when done, "already", or why it was refused."""
     path = vault.blob_path(blob_id)
-    tmp = vault.partial_path(blob_id).with_suffix(".reseal")
     try:
         with open(path, "rb") as src:
             head = src.read(_HEAD)
@@ -99,18 +98,14 @@ def _reseal_blob(
                 opener = Opener(src, old_key.box, kind)
             except NotARecipientError:
                 return _already(vault, blob_id, path, new_key)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
+            # The new envelope replaces the old one only once it is whole.
+            with private_file(path) as out:
                 sink = _HashingSink(out)
                 sealer = Sealer(sink, [new_key.box.public_key], kind)
                 for chunk in opener.chunks():
                     sealer.write(chunk)
                 sealer.close(opener.trailer or b"")
-                out.flush()
-                os.fsync(out.fileno())
-        os.replace(tmp, path)
     except EnvelopeError as exc:
-        tmp.unlink(missing_ok=True)
         return f"does not open with the old key ({exc})"
     vault.mark_resealed(blob_id, sink.sha256.hexdigest())
     # Keep progress: a crash now must not lose which blobs were re-sealed.

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
+from admin.case import case_state, empty_state
 from admin.case_vocab import (  # the vocabularies, stated once
     PERPETRATOR_TYPES,
     RESOLUTIONS,
@@ -51,6 +52,7 @@ from admin.case_vocab import (  # the vocabularies, stated once
     VIOLATION_TYPES,
 )
 from admin.consent import counts_in_statistics
+from admin.questionnaire_vocab import option_codes
 
 DEFAULT_THRESHOLD = 5
 SECONDARY_MARKER = "x"
@@ -84,21 +86,12 @@ KEY_POPULATION_PRIORITY: tuple[str, ...] = (
     "none",
     "prefer_not",
 )
-GENDERS = ("female", "male", "transgender_female", "transgender_male", "other", "prefer_not")
-AGE_GROUPS = ("0-15", "16-18", "19-35", "36-55", "56+", "prefer_not")
-# Regions are configuration; these are Kyrgyzstan's, and codes seen in reports are added.
-REGIONS = (
-    "bishkek",
-    "osh_city",
-    "batken",
-    "chuy",
-    "issyk_kul",
-    "jalal_abad",
-    "naryn",
-    "osh",
-    "talas",
-    "prefer_not",
-)
+# The source's vocabularies, as the questionnaire states them (one place).
+GENDERS = option_codes("gender")
+AGE_GROUPS = option_codes("age_group")
+# Regions are configuration; the questionnaire's are Kyrgyzstan's, and codes
+# seen in reports are added where they are counted.
+REGIONS = option_codes("region")
 # The counting rule of each table, in English; translated where shown.
 RULES: dict[str, str] = {
     "key_population": N_(
@@ -474,19 +467,12 @@ class _Suppressor:
 
 def empty_case() -> dict[str, Any]:
     """The state of a case nobody has worked on yet (admin.case's own empty state)."""
-    from admin.case import empty_state
-
     return empty_state()
 
 
 def case_state_of(vault: Any, report_id: str) -> dict[str, Any]:
-    """The reviewer's case state for report_id, or an empty case while admin.case is absent."""
-    try:
-        from admin import case as case_module  # written alongside; may not exist yet
-    except ImportError:
-        return empty_case()
-    state: dict[str, Any] = case_module.case_state(vault, report_id)
-    return state
+    """The reviewer's case state for report_id."""
+    return case_state(vault, report_id)
 
 
 def load_case_rows(

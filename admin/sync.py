@@ -22,6 +22,7 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
+from admin.acks import acknowledge_held
 from admin.client import ApiClient, ClientError, ConnectionFailed
 from admin.vault import Vault, VaultError, check_id
 from crypto.errors import BadSignatureError
@@ -59,13 +60,17 @@ class SyncResult:
     refused: list[Refusal] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
 
 
 SAVE_EVERY_SECONDS = 5.0
 
 
-def sync(vault: Vault, client: ApiClient) -> SyncResult:
+def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncResult:
     """Bring the vault up to date with the server.
+
+    A courier (admin/courier.py) passes acknowledge=False: it holds the
+    ciphertext only on its way to the offline machine, which acknowledges.
 
     Raises SyncError if the server's receipt key is not the pinned one, or
     if the server cannot be reached (progress so far is kept; run it again).
@@ -89,6 +94,8 @@ def sync(vault: Vault, client: ApiClient) -> SyncResult:
             if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
                 vault.save()
                 last_save = time.monotonic()
+        if acknowledge:
+            result.acknowledged = acknowledge_held(vault, client)
         cursor = listing.get("cursor")
         # A refused blob is listed again only while the cursor stays put.
         if not result.refused and isinstance(cursor, str) and _DAY.fullmatch(cursor):
@@ -187,14 +194,7 @@ def fetch_blob(
     Raises ConnectionFailed (the partial file stays, to resume next time).
     """
     blob_id = blob["id"]
-    receipt = Receipt(
-        blob_id=blob_id,
-        report_id=report_id,
-        kind=blob["kind"],
-        size=blob["size"],
-        sha256=blob["sha256"],
-        day=blob["created_day"],
-    )
+    receipt = Receipt.from_listing(report_id, blob)
     try:
         verify_receipt(receipt_key, receipt, base64.b64decode(blob["receipt"], validate=True))
     except (BadSignatureError, ValueError, TypeError, binascii.Error):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import json
 import os
@@ -28,6 +29,7 @@ from crypto.events import sign_event
 from crypto.keys import ReviewerKey
 from crypto.manifest import FileOpener, Manifest
 from crypto.manifest import export_file as _export_file
+from crypto.private_files import fsync_dir
 from crypto.replies import sign_reply, verify_reply
 
 INDEX_NAME = "index.amanat"
@@ -38,6 +40,22 @@ _COPY_CHUNK = 64 * 1024
 
 class VaultError(Exception):
     """The vault cannot be used as asked; the message is meant for the reviewer."""
+
+
+class UnknownReportError(KeyError):
+    """The vault holds no report, or no file, with this id.
+
+    A KeyError by inheritance only so that older callers keep working; catch
+    this class, never a bare KeyError, to mean "no such report".
+    """
+
+    def __init__(self, item_id: str, what: str = "report") -> None:
+        super().__init__(item_id)
+        self.item_id = item_id
+        self.what = what
+
+    def __str__(self) -> str:
+        return f"The vault holds no {self.what} {self.item_id}."
 
 
 class WrongVaultKeyError(VaultError):
@@ -200,7 +218,7 @@ class Vault:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     @property
     def server_url(self) -> str | None:
@@ -280,7 +298,7 @@ class Vault:
     def accept_blob(self, blob_id: str) -> None:
         """Move a verified download from partial/ into blobs/."""
         os.replace(self.partial_path(blob_id), self.blob_path(blob_id))
-        _fsync_dir(self.blobs_dir)
+        fsync_dir(self.blobs_dir)
 
     def store_blob(self, blob_id: str, data: bytes) -> None:
         """Write a blob this machine made (a reply), the same way a download lands."""
@@ -296,7 +314,7 @@ class Vault:
     def _entry(self, report_id: str) -> dict[str, Any]:
         entry: dict[str, Any] | None = self._index["reports"].get(report_id)
         if entry is None:
-            raise KeyError(report_id)
+            raise UnknownReportError(report_id)
         return entry
 
     def _make_report(self, report_id: str, entry: dict[str, Any]) -> VaultReport:
@@ -319,8 +337,12 @@ class Vault:
         reports.sort(key=lambda r: r.read)
         return reports
 
+    def listing(self, report_id: str) -> dict[str, Any]:
+        """A copy of the server's listing of the report, as sync checked and kept it."""
+        return copy.deepcopy(self._entry(report_id)["listing"])
+
     def report(self, report_id: str) -> VaultReport:
-        """The report with this id; raises KeyError if the vault does not hold it."""
+        """The report with this id; raises UnknownReportError if the vault does not hold it."""
         return self._make_report(report_id, self._entry(report_id))
 
     def _blob(self, blob_id: str) -> tuple[str, dict[str, Any]]:
@@ -328,7 +350,7 @@ class Vault:
             for blob in entry["listing"]["blobs"]:
                 if blob["id"] == blob_id:
                     return report_id, blob
-        raise KeyError(blob_id)
+        raise UnknownReportError(blob_id, "file")
 
     def _read_blob(self, blob_id: str) -> bytes:
         try:
@@ -622,6 +644,15 @@ class Vault:
         """The id of the report a blob belongs to; KeyError if the vault lists no such blob."""
         return self._blob(blob_id)[0]
 
+    def acknowledged(self) -> set[str]:
+        """Blob ids the server has counted as held here, or refused for good (admin.acks)."""
+        return set(self._index.setdefault("acked", []))
+
+    def mark_acknowledged(self, counted: list[str], refused: list[str]) -> None:
+        """Remember blobs acknowledged (or refused by the server) so they are not sent again."""
+        known = self._index.setdefault("acked", [])
+        known += [b for b in dict.fromkeys([*counted, *refused]) if b not in set(known)]
+
     def manifest_if_known(self, blob_id: str) -> Manifest | None:
         """The cached manifest of a file, without decrypting anything."""
         cached = self._index["manifests"].get(blob_id)
@@ -640,14 +671,6 @@ def _unb64(text: Any) -> bytes:
     if not isinstance(text, str):
         raise ValueError("expected base64 text")
     return base64.b64decode(text, validate=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 __all__ = [

@@ -9,7 +9,6 @@ the file is sealed in memory and replaced atomically.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from admin.vault import DamagedVaultError, Vault, WrongVaultKeyError
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import EnvelopeError, NotARecipientError
+from crypto.private_files import write_private
 
 SIDE_VERSION = 1
 _NAME = re.compile(r"[a-z_]{1,32}")
@@ -62,14 +62,4 @@ def save_side(vault: Vault, name: str, data: dict[str, Any]) -> None:
         {"v": SIDE_VERSION, "name": name, "data": data}, ensure_ascii=False, sort_keys=True
     ).encode("utf-8")
     sealed = seal_bytes(content, [vault.key.box.public_key], Kind.INDEX)
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(sealed)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_private(path, sealed)

@@ -3,8 +3,9 @@
 A random content key K encrypts the content with libsodium secretstream
 (XChaCha20-Poly1305) in fixed-size frames; K is sealed (SealedBox) once per
 recipient into a key slot. Every frame is authenticated together with a hash
-of the whole prefix (magic, version, kind, slots, stream header), so slots and
-headers cannot be moved between envelopes. Memory use does not depend on the
+of the whole prefix (magic, version, kind, slots, stream header and, from
+version 2, a commitment to K), so slots and headers cannot be moved between
+envelopes and no two recipients can be given two different keys. Memory use does not depend on the
 content's size. docs/PROTOCOL.md gives the byte layout and the reasons.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import io
 import os
 import struct
@@ -24,36 +26,47 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from crypto import _sodium
 from crypto.errors import (
+    KeyCommitmentError,
     MalformedError,
     NotAnEnvelopeError,
     NotARecipientError,
+    SlotCountError,
     TamperedError,
     TrailingDataError,
     TruncatedError,
     UnknownVersionError,
     WrongKindError,
 )
+from crypto.frames import (
+    CHUNK,
+    END_HEAD,
+    FRAME_CIPHER,
+    FRAME_DATA,
+    FRAME_END,
+    FRAME_HEAD,
+    FRAME_PAD,
+    FRAME_PLAIN,
+    MAX_TRAILER,
+    FrameChecker,
+    read_exactly,
+    read_up_to,
+    single_frame_sizes,
+)
 from crypto.padding import padme, small_bucket
 
 MAGIC = b"AMNTENV"
-VERSION = 1
+VERSION = 2  # what the sealer writes
+READABLE_VERSIONS = (1, 2)
 MAX_SLOTS = 255
-
-CHUNK = 64 * 1024  # content bytes per full data frame
-FRAME_HEAD = struct.Struct(">BI")  # frame kind, bytes of content used
-END_HEAD = struct.Struct(">BII")  # frame kind, tail length, trailer length
-FRAME_PLAIN = FRAME_HEAD.size + CHUNK
-FRAME_CIPHER = FRAME_PLAIN + _sodium.STREAM_ABYTES
-MAX_TRAILER = 16 * 1024
 
 _FIXED = struct.Struct(">7sBBBH")  # magic, version, kind, flags, slot count
 KEY_ID_BYTES = 16
 SEALED_KEY_BYTES = _sodium.STREAM_KEYBYTES + 48  # SealedBox adds 48 bytes
 SLOT_BYTES = KEY_ID_BYTES + SEALED_KEY_BYTES
-
-_FRAME_DATA = 1
-_FRAME_PAD = 2
-_FRAME_END = 3
+COMMITMENT_BYTES = 32  # version 2 only, after the stream header
+_PREFIX_PERSON = {1: b"amanat.env.v1", 2: b"amanat.env.v2"}
+_COMMIT_PERSON = b"amanat.commit.v2"
+_COMMIT_MESSAGE = b"amanat envelope key commitment"
 
 
 class Kind(enum.IntEnum):
@@ -104,8 +117,21 @@ def key_id(public_key: PublicKey) -> bytes:
     ).digest()
 
 
-def _prefix_hash(prefix: bytes) -> bytes:
-    return hashlib.blake2b(prefix, digest_size=32, person=b"amanat.env.v1").digest()
+def _prefix_hash(prefix: bytes, version: int = VERSION) -> bytes:
+    person = _PREFIX_PERSON[version]
+    return hashlib.blake2b(prefix, digest_size=32, person=person).digest()
+
+
+def key_commitment(content_key: bytes) -> bytes:
+    """Return the 32 bytes that commit a version-2 envelope to its one content key.
+
+    A keyed BLAKE2b: finding two keys with the same commitment is finding a
+    BLAKE2b collision, so every recipient whose slot passes this check holds
+    the same key, and reads the same plaintext from the same bytes.
+    """
+    return hashlib.blake2b(
+        _COMMIT_MESSAGE, digest_size=COMMITMENT_BYTES, key=content_key, person=_COMMIT_PERSON
+    ).digest()
 
 
 class HashingWriter:
@@ -149,8 +175,9 @@ class Sealer:
             _FIXED.pack(MAGIC, VERSION, int(Kind(kind)), 0, len(recipients))
             + slots
             + self._pusher.header
+            + key_commitment(content_key)
         )
-        self._aad = _prefix_hash(prefix)
+        self._aad = _prefix_hash(prefix, VERSION)
         self._dst = dst
         self._size = 0
         self._write_out(prefix)
@@ -185,11 +212,11 @@ class Sealer:
         if END_HEAD.size + self._fill + len(trailer) > FRAME_PLAIN:
             self._push_data_frame()
         tail = bytes(self._frame[FRAME_HEAD.size : FRAME_HEAD.size + self._fill])
-        end = END_HEAD.pack(_FRAME_END, len(tail), len(trailer)) + tail + trailer
+        end = END_HEAD.pack(FRAME_END, len(tail), len(trailer)) + tail + trailer
         if self._frames == 0:
             end_size = small_bucket(len(end), FRAME_PLAIN)
         else:
-            padding = FRAME_HEAD.pack(_FRAME_PAD, 0) + bytes(CHUNK)
+            padding = FRAME_HEAD.pack(FRAME_PAD, 0) + bytes(CHUNK)
             for _ in range(padme(self._frames + 1) - (self._frames + 1)):
                 self._push(padding, final=False)
             end_size = FRAME_PLAIN
@@ -197,7 +224,7 @@ class Sealer:
         return Sealed(size=self._size)
 
     def _push_data_frame(self) -> None:
-        FRAME_HEAD.pack_into(self._frame, 0, _FRAME_DATA, self._fill)
+        FRAME_HEAD.pack_into(self._frame, 0, FRAME_DATA, self._fill)
         # A short data frame (only ever the last) is zero-filled past its content.
         self._frame[FRAME_HEAD.size + self._fill :] = bytes(CHUNK - self._fill)
         self._push(self._frame, final=False)
@@ -219,70 +246,83 @@ class Opener:
     Content from chunks() is authentic frame by frame, but the envelope as a
     whole is proven complete only when chunks() finishes without raising.
     Whoever streams it onward must treat an exception as "discard it all".
+    The checks and their order are docs/PROTOCOL.md section 2.6.
     """
 
     def __init__(self, src: BinaryIO, private_key: PrivateKey, kind: Kind) -> None:
         self._src = src
-        fixed = _read_exactly(src, _FIXED.size)
+        fixed = read_exactly(src, _FIXED.size)
         magic, version, found_kind, flags, count = _FIXED.unpack(fixed)
         if magic != MAGIC:
             raise NotAnEnvelopeError("not an Amanat envelope")
-        if version != VERSION:
+        if version not in READABLE_VERSIONS:
             raise UnknownVersionError(f"envelope version {version} is not supported")
-        if flags != 0 or count == 0:
-            raise MalformedError("bad envelope header")
-        slots = _read_exactly(src, count * SLOT_BYTES)
-        stream_header = _read_exactly(src, _sodium.STREAM_HEADERBYTES)
+        if flags != 0:
+            raise MalformedError("the envelope's flags are not zero")
+        if not 1 <= count <= MAX_SLOTS:
+            raise SlotCountError(f"an envelope has 1 to {MAX_SLOTS} key slots, not {count}")
         if found_kind != int(kind):
             raise WrongKindError(f"expected a {kind.name} envelope")
-        self._aad = _prefix_hash(fixed + slots + stream_header)
+        slots = read_exactly(src, count * SLOT_BYTES)
+        stream_header = read_exactly(src, _sodium.STREAM_HEADERBYTES)
+        commitment = read_exactly(src, COMMITMENT_BYTES) if version >= 2 else b""
+        self.version = version
+        self._aad = _prefix_hash(fixed + slots + stream_header + commitment, version)
         content_key = _unseal_key(slots, count, private_key)
+        if version >= 2 and not hmac.compare_digest(key_commitment(content_key), commitment):
+            raise KeyCommitmentError("this key slot holds another key than the envelope's")
         self._puller = _sodium.StreamPuller(content_key, stream_header)
         self.trailer: bytes | None = None
 
     def chunks(self) -> Iterator[bytes]:
         """Yield the content; raise an EnvelopeError if anything is wrong."""
-        padding_started = False
-        short_data_seen = False
+        checker = FrameChecker()
         while True:
-            frame_ct = _read_up_to(self._src, FRAME_CIPHER)
+            frame_ct = read_up_to(self._src, FRAME_CIPHER)
             if not frame_ct:
                 raise TruncatedError("the envelope ends before its final frame")
-            try:
-                frame, final = self._puller.pull_view(frame_ct, self._aad)
-            except _sodium.AuthenticationFailed as exc:
-                raise TamperedError("the envelope is damaged, truncated or altered") from exc
-            if final:
-                yield from self._finish(frame, short_data_seen)
-                return
-            if len(frame) != FRAME_PLAIN:
-                raise MalformedError("a frame has the wrong size")
-            frame_kind, used = FRAME_HEAD.unpack_from(frame)
-            if frame_kind == _FRAME_DATA and not padding_started and not short_data_seen:
-                if used > CHUNK:
-                    raise MalformedError("a frame claims more content than it holds")
-                short_data_seen = used < CHUNK
-                if used:
-                    yield bytes(frame[FRAME_HEAD.size : FRAME_HEAD.size + used])
-            elif frame_kind == _FRAME_PAD:
-                padding_started = True
+            if checker.data_frames == 0:
+                frame, final = self._pull_first(frame_ct)
             else:
-                raise MalformedError("frames are out of order")
+                frame, final = self._pull(frame_ct)
+            if final:
+                tail, self.trailer = checker.finish(frame)
+                if self._src.read(1):
+                    raise TrailingDataError("data follows the final frame")
+                if tail:
+                    yield bytes(tail)
+                return
+            content = checker.content_of(frame)
+            if content:
+                yield bytes(content)
 
-    def _finish(self, frame: memoryview, short_data_seen: bool) -> Iterator[bytes]:
-        if len(frame) < END_HEAD.size:
-            raise MalformedError("the final frame is too short")
-        frame_kind, tail_len, trailer_len = END_HEAD.unpack_from(frame)
-        if frame_kind != _FRAME_END or END_HEAD.size + tail_len + trailer_len > len(frame):
-            raise MalformedError("the final frame is malformed")
-        if short_data_seen and tail_len:
-            raise MalformedError("frames are out of order")
-        if self._src.read(1):
+    def _pull(self, frame_ct: bytes) -> tuple[memoryview, bool]:
+        try:
+            return self._puller.pull_view(frame_ct, self._aad)
+        except _sodium.AuthenticationFailed as exc:
+            raise TamperedError("the envelope is damaged, truncated or altered") from exc
+
+    def _pull_first(self, frame_ct: bytes) -> tuple[memoryview, bool]:
+        """Pull the first frame, telling bytes after a short final frame from damage.
+
+        A one-frame envelope is shorter than a full frame, so what was read may
+        hold bytes after it. A failed pull leaves the stream state as it was,
+        so each size a final frame can have is tried in turn.
+        """
+        try:
+            return self._puller.pull_view(frame_ct, self._aad)
+        except _sodium.AuthenticationFailed as exc:
+            damaged = exc
+        for plain_size in single_frame_sizes():
+            size = plain_size + _sodium.STREAM_ABYTES
+            if size >= len(frame_ct):
+                break
+            try:
+                self._puller.pull_view(frame_ct[:size], self._aad)
+            except _sodium.AuthenticationFailed:
+                continue
             raise TrailingDataError("data follows the final frame")
-        start = END_HEAD.size
-        self.trailer = bytes(frame[start + tail_len : start + tail_len + trailer_len])
-        if tail_len:
-            yield bytes(frame[start : start + tail_len])
+        raise TamperedError("the envelope is damaged, truncated or altered") from damaged
 
 
 def _unseal_key(slots: bytes, count: int, private_key: PrivateKey) -> bytes:
@@ -303,26 +343,6 @@ def _unseal_key(slots: bytes, count: int, private_key: PrivateKey) -> bytes:
     if matched:
         raise TamperedError("the key slot for this key is damaged")
     raise NotARecipientError("this envelope is not sealed to this key")
-
-
-def _read_up_to(src: BinaryIO, n: int) -> bytes:
-    # Streams such as sockets may return short reads before their end.
-    parts = []
-    wanted = n
-    while wanted:
-        part = src.read(wanted)
-        if not part:
-            break
-        parts.append(part)
-        wanted -= len(part)
-    return b"".join(parts)
-
-
-def _read_exactly(src: BinaryIO, n: int) -> bytes:
-    data = _read_up_to(src, n)
-    if len(data) != n:
-        raise TruncatedError("the envelope header is incomplete")
-    return data
 
 
 def seal_stream(

@@ -26,6 +26,26 @@ class MalformedError(EnvelopeError):
     """The structure is broken (bad lengths, bad frame kinds or order)."""
 
 
+class SlotCountError(MalformedError):
+    """The slot count is 0 or more than 255."""
+
+
+class FrameSizeError(MalformedError):
+    """A frame, the final frame or the number of padding frames is not the size the format fixes."""
+
+
+class FrameOrderError(MalformedError):
+    """Frames are not data, then padding, then one end frame."""
+
+
+class NonZeroPaddingError(MalformedError):
+    """A padding byte is not zero, or a padding frame claims content."""
+
+
+class TrailerLengthError(MalformedError):
+    """The trailer is longer than 16,384 bytes."""
+
+
 class NotARecipientError(EnvelopeError):
     """No key slot in the envelope is addressed to the given key."""
 
@@ -33,6 +53,11 @@ class NotARecipientError(EnvelopeError):
 class TamperedError(EnvelopeError):
     """Authentication failed: a flipped bit, a moved slot or header, a reordered
     or duplicated chunk, or the wrong key."""
+
+
+class KeyCommitmentError(TamperedError):
+    """The content key in this reader's slot is not the one the header commits to:
+    the sealer gave different recipients different keys."""
 
 
 class TruncatedError(EnvelopeError):

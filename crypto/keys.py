@@ -23,9 +23,10 @@ from typing import Any
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
-from crypto import _sodium
+from crypto import _sodium, canonical
 from crypto.errors import BadBundleError, BadSignatureError, KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, KdfCost, derive
+from crypto.private_files import write_private
 from crypto.signatures import Purpose, sign, verify
 
 KEYFILE_FORMAT = "amanat-keyfile"
@@ -51,7 +52,7 @@ def _unb64(text: Any, size: int | None = None) -> bytes:
 
 
 def _canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical.encode(obj)
 
 
 def fingerprint(box_key: PublicKey, verify_key: VerifyKey) -> str:
@@ -214,26 +215,7 @@ def write_keyfile(
     secret = bytes(key.box) + bytes(key.signing)
     ciphertext = _sodium.aead_encrypt(secret, _canonical(header), nonce, wrapping_key)
     body = {**header, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
-    _write_private(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode())
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_private(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def _load_keyfile(path: Path) -> dict[str, Any]:

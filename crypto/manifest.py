@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,8 +16,10 @@ from typing import BinaryIO
 
 from nacl.public import PrivateKey, PublicKey
 
+from crypto import canonical
 from crypto.envelope import Kind, Opener, Sealed, Sealer, Sink
 from crypto.errors import MalformedError, ManifestMismatchError
+from crypto.private_files import private_file
 
 MANIFEST_VERSION = 1
 MAX_FILENAME_CHARS = 255
@@ -36,12 +37,13 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         body = {"v": MANIFEST_VERSION, **asdict(self)}
-        return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return canonical.encode(body)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Manifest:
+    def from_bytes(cls, data: bytes, strict: bool = False) -> Manifest:
+        """Parse a manifest; strict (version-2 envelopes) also requires canonical bytes."""
         try:
-            body = json.loads(data.decode("utf-8"))
+            body = canonical.parse(data) if strict else json.loads(data.decode("utf-8"))
             if body.pop("v") != MANIFEST_VERSION:
                 raise MalformedError("unknown manifest version")
             manifest = cls(**body)
@@ -101,7 +103,7 @@ class FileOpener:
         trailer = self._opener.trailer
         if trailer is None:
             raise MalformedError("the file envelope has no manifest")
-        manifest = Manifest.from_bytes(trailer)
+        manifest = Manifest.from_bytes(trailer, strict=self._opener.version >= 2)
         if manifest.size != size or manifest.sha256 != digest.hexdigest():
             raise ManifestMismatchError("the file does not match its manifest")
         self.manifest = manifest
@@ -141,14 +143,5 @@ def export_file(src: BinaryIO, path: Path, private_key: PrivateKey) -> Manifest:
     into place at the end; on any error the temporary file is removed, so a
     damaged envelope never leaves partial plaintext behind as if complete.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            manifest = open_file(src, out, private_key)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return manifest
+    with private_file(path) as out:
+        return open_file(src, out, private_key)

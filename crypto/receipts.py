@@ -7,11 +7,13 @@ show that these exact bytes reached the server on that day, in that report.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from nacl.signing import SigningKey, VerifyKey
 
+from crypto import canonical
 from crypto.signatures import Purpose, sign, verify
 
 RECEIPT_VERSION = 1
@@ -28,9 +30,21 @@ class Receipt:
     sha256: str
     day: str  # ISO date, UTC
 
+    @classmethod
+    def from_listing(cls, report_id: str, blob: Mapping[str, Any]) -> Receipt:
+        """The facts a listed blob's receipt must cover (docs/API.md, the report listing)."""
+        return cls(
+            blob_id=blob["id"],
+            report_id=report_id,
+            kind=blob["kind"],
+            size=blob["size"],
+            sha256=blob["sha256"],
+            day=blob["created_day"],
+        )
+
     def message(self) -> bytes:
         body = {"v": RECEIPT_VERSION, **asdict(self)}
-        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        return canonical.encode(body)
 
 
 def sign_receipt(signing_key: SigningKey, receipt: Receipt) -> bytes:

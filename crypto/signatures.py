@@ -27,6 +27,9 @@ class Purpose(enum.Enum):
     RECEIPT = "receipt"
     BUNDLE = "recipient-bundle"
     STATUS = "status"
+    DELIVERY_ACK = "delivery-ack"
+    ROSTER = "organisation-roster"
+    MEDIA_BUNDLE = "media-bundle"
 
 
 def _signed_bytes(purpose: Purpose, message: bytes) -> bytes:
@@ -50,3 +53,20 @@ def verify(verify_key: VerifyKey, purpose: Purpose, message: bytes, signature: b
         verify_key.verify(_signed_bytes(purpose, message), signature)
     except NaclBadSignature as exc:
         raise BadSignatureError(f"the {purpose.value} signature does not verify") from exc
+
+
+def verify_any(
+    verify_key: VerifyKey, purpose: Purpose, messages: list[bytes], signature: bytes
+) -> None:
+    """Return if the signature holds over one of messages (the current form, then older ones).
+
+    For formats whose older versions bind exactly the same facts: accepting
+    them admits nothing the current form would refuse. Raises BadSignatureError.
+    """
+    for message in messages[:-1]:
+        try:
+            verify(verify_key, purpose, message, signature)
+        except BadSignatureError:
+            continue
+        return
+    verify(verify_key, purpose, messages[-1], signature)

@@ -57,17 +57,24 @@ proc_name = "amanat"
 
 
 class _NoAddresses(logging.Filter):
-    """Blank out anything that looks like an IP address in gunicorn's error log.
+    """Blank out IP addresses and request paths in gunicorn's error log.
 
-    gunicorn logs "Invalid request from ip=..." for malformed requests.
-    Behind Tor that is 127.0.0.1, but behind anything else it would be a
-    visitor's address, so it never reaches the log.
+    gunicorn logs "Invalid request from ip=...: <the request line>" for
+    malformed requests and "Error handling request <path>" when a response
+    fails. Behind Tor the address is 127.0.0.1, but behind anything else it
+    would be a visitor's; a path can hold report ids or, with %0a, a forged
+    log line. Neither reaches the log.
     """
 
     _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b")
+    _HANDLING = re.compile(r"^(Error handling request)\b.*", re.DOTALL)
+    _INVALID = re.compile(r"^(Invalid request from )ip=\S*?: ([^:'\"]*).*", re.DOTALL)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._ADDRESS.sub("[address]", record.getMessage())
+        message = record.getMessage()
+        message = self._HANDLING.sub(r"\1", message)
+        message = self._INVALID.sub(r"\1ip=[address]: \2", message)
+        record.msg = self._ADDRESS.sub("[address]", message).replace("\n", " ")
         record.args = ()
         return True
 

@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import struct
 from collections import defaultdict
@@ -29,13 +30,15 @@ from crypto.envelope import MAGIC, VERSION, Kind
 from crypto.errors import BadSignatureError
 from crypto.events import verify_event
 from crypto.replies import verify_reply
-from portal import api_auth, intake, retention
+from portal import acks, api_auth, intake, retention
 from portal.api_auth import ApiError
 from portal.db import get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
 from portal.services import blob_store, server_key
+from portal.store import StoreError
 from portal.views import current_settings
 
+log = logging.getLogger(__name__)
 API_VERSION = 1
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024**2
@@ -87,6 +90,14 @@ def _http_error(exc: HTTPException) -> Response:
 for _code in default_exceptions:
     bp.register_error_handler(_code, _http_error)
 bp.register_error_handler(HTTPException, _http_error)
+
+
+@bp.errorhandler(StoreError)
+def _store_error(exc: StoreError) -> Response:
+    # A blob file that is a link or lies outside the store: someone tampered
+    # with the disk. Logged without the blob's name.
+    log.warning("a blob file is not where the store keeps its files (%s)", exc)
+    return json_error(404, "not_found", "this blob's file is damaged or missing on the server")
 
 
 @bp.errorhandler(OperationalError)
@@ -253,8 +264,6 @@ def blob(blob_id: str) -> Response:
     )
     if row is None:
         raise not_found()
-    if _reaches_the_end(row.size):
-        retention.record_delivery(get_session(), row.id, _reviewer().id)
     try:
         # A path (not an open file) lets Werkzeug answer Range and
         # If-None-Match; the day replaces the file's precise mtime.
@@ -268,19 +277,6 @@ def blob(blob_id: str) -> Response:
         )
     except FileNotFoundError as exc:
         raise not_found() from exc
-
-
-def _reaches_the_end(size: int) -> bool:
-    """Whether this request asks for the blob through to its last byte.
-
-    Only such a download counts as a delivery for retention: a reviewer who
-    fetched the first half has not got the blob.
-    """
-    wanted = request.range
-    if wanted is None:
-        return True
-    span = wanted.range_for_length(size)
-    return span is not None and span[1] >= size
 
 
 @bp.post("/reports/<report_id>/replies")
@@ -334,12 +330,18 @@ def check_envelope(envelope: bytes, kind: Kind) -> None:
         raise bad_request(f"the envelope is not {noun}")
 
 
+@bp.post("/acks")
+def post_acks() -> dict[str, Any]:
+    """Count the caller's signed delivery acknowledgements (portal.acks)."""
+    return acks.record_acks(get_session(), _reviewer(), acks.parse_acks())
+
+
 @bp.put("/reports/<report_id>/status")
 def put_status(report_id: str) -> dict[str, Any]:
     report = readable_report(report_id)
     try:
         body = json.loads(request.get_data(cache=True))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise bad_request("the body is not JSON") from exc
     status = body.get("status") if isinstance(body, dict) else None
     if status not in REPORT_STATUSES:

@@ -103,10 +103,14 @@ def record_nonce(session: Session, signed: SignedRequest, now: float) -> None:
     Raises NotAuthenticated (replayed_nonce) if this key has used it before.
     """
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
-    session.execute(delete(ApiNonce).where(ApiNonce.expires_at < moment))
+    # Days, not moments: a nonce is kept to the end of the day its ten
+    # minutes end in, so the disk shows on which days a key synced, no more.
+    session.execute(delete(ApiNonce).where(ApiNonce.expires_day < moment.date()))
     session.add(
         ApiNonce(
-            verify_key=signed.verify_key, nonce=signed.nonce, expires_at=moment + NONCE_LIFETIME
+            verify_key=signed.verify_key,
+            nonce=signed.nonce,
+            expires_day=(moment + NONCE_LIFETIME).date(),
         )
     )
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import TracebackType
 
 from flask import Flask
 from flask_wtf import CSRFProtect
@@ -31,6 +32,16 @@ MIB = 1024**2
 csrf = CSRFProtect()
 
 
+class Portal(Flask):
+    """The portal's Flask app: its error log names no request path (portal.errors)."""
+
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        errors.log_unhandled(exc_info)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Return the portal app for settings (default: read from the environment).
 
@@ -41,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings = Settings.from_env(os.environ)
     settings.check_safe()
 
-    app = Flask(
+    app = Portal(
         __name__,
         # The templates live in their own package so they install with
         # `pip install .` as well as work from a checkout.

@@ -101,7 +101,7 @@ def create_backup(settings: Settings, out: Path) -> BackupSummary:
                 for name in KEY_FILES:
                     if (settings.data_dir / name).is_file():
                         tar.add(settings.data_dir / name, f"keys/{name}", recursive=False)
-                store = BlobStore(settings.data_dir)
+                store = BlobStore(settings.data_dir, settings.blob_dir)
                 for name in names:
                     try:
                         tar.add(store.path_of(name), f"blobs/{name}", recursive=False)
@@ -230,7 +230,7 @@ def restore_backup(settings: Settings, archive: Path) -> BackupSummary:
             _copy_rows(src, dst)
             _reset_sequences(dst)
         summary = BackupSummary(reports=int(manifest.get("reports", 0)))
-        store = BlobStore(ensure_data_dir(settings.data_dir))
+        store = BlobStore(ensure_data_dir(settings.data_dir), settings.blob_dir)
         for name, member in members.items():
             folder, _, leaf = name.partition("/")
             if folder == "blobs" and member.isfile():

@@ -19,11 +19,14 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from limits.storage import storage_from_string
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal import db
+from portal.check_hosts import check_blob_store, check_host_secrets
+from portal.limits import storage_options
 from portal.models import Recipient
 from portal.onion import onion_problem
 from portal.retention import stranded_reports
@@ -299,8 +302,35 @@ def check_disk(deployment: Deployment) -> list[Problem]:
     ]
 
 
+def check_rate_limits(deployment: Deployment) -> list[Problem]:
+    """The rate-limit store is shared (not memory://) and answers."""
+    uri = deployment.settings.ratelimit_storage
+    if not deployment.settings.rate_store_shared:
+        return [
+            Problem(
+                "rate limits are counted in each process's memory (memory://): every worker "
+                "and host has its own budget, and production refuses to start",
+                "Run Redis and set AMANAT_RATELIMIT_STORAGE=redis://127.0.0.1:6379/0 (the same "
+                "store on every host: docs/DEPLOY.md, 'Two or more hosts').",
+            )
+        ]
+    try:
+        answers = storage_from_string(uri, **storage_options(uri)).check()
+    except Exception as exc:  # any failure (a bad URI, a refused connection) means one thing here
+        answers, uri = False, f"{uri} ({type(exc).__name__})"
+    if answers:
+        return []
+    return [
+        Problem(
+            f"the rate-limit store {uri} does not answer: every login and report gets 503",
+            "Start Redis (systemctl start redis-server) and check AMANAT_RATELIMIT_STORAGE.",
+        )
+    ]
+
+
 CHECKS: dict[str, Check] = {
     "production settings": check_production,
+    "rate limits": check_rate_limits,
     "data directory": check_data_dir,
     "database and reviewers": check_database,
     "reverse proxy": check_nginx,
@@ -308,6 +338,8 @@ CHECKS: dict[str, Check] = {
     "onion address": check_onion,
     "onion service": check_tor,
     "disk space": check_disk,
+    "host secrets": check_host_secrets,
+    "blob store": check_blob_store,
 }
 
 

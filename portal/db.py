@@ -27,7 +27,11 @@ def make_engine(database_url: str) -> Engine:
     foreign key enforcement (off by default in SQLite) and a busy timeout, so
     two workers writing at once wait instead of failing.
     """
-    engine = create_engine(database_url)
+    # pool_pre_ping: a pooled connection that died (a PostgreSQL restart)
+    # is replaced before use, so the first request after it works.
+    # hide_parameters: a statement's values (ids, hashes) stay out of
+    # exception texts and so out of error logs.
+    engine = create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

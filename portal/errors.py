@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import errno
 import logging
+import traceback
+from types import TracebackType
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from portal.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +126,33 @@ def _storage_error(exc: OSError) -> Response:
     return response
 
 
+def log_unhandled(
+    exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+) -> None:
+    """Log an unhandled exception without the request's path or the exception's text.
+
+    Flask's own log line names the path ("Exception on /report/<id>/...")
+    and a traceback ends with the exception's message; both can carry
+    report and blob ids, and a path can carry a forged line break. What is
+    logged: the route's name, the method, the exception's class and where
+    it was raised (file, line, function), which is what a fix needs.
+    """
+    kind, _, trace = exc_info
+    frames = "".join(
+        f"\n  {frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(trace)
+    )
+    name = kind.__name__ if kind is not None else "exception"
+    log.error("unhandled %s in %s [%s]%s", name, request.endpoint, request.method, frames)
+
+
+def _store_error(exc: StoreError) -> Response:
+    # A blob file that is a link or lies outside the store (tampering): the
+    # visitor gets "not found", the log says what without naming the blob.
+    log.warning("a blob file is not where the store keeps its files (%s)", exc)
+    return error_response(404)
+
+
 def init_app(app: Flask) -> None:
     """Register the error pages on app."""
     for code in MESSAGES:
@@ -129,3 +160,4 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(OSError, _storage_error)
+    app.register_error_handler(StoreError, _store_error)

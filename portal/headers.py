@@ -8,6 +8,8 @@ observer could link to the portal.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Flask, Response, request
 
 # The policy itself is shared with the reviewer's console.
@@ -15,6 +17,9 @@ from portal.security_headers import SECURITY_HEADERS
 from portal.settings import Settings
 
 __all__ = ["SECURITY_HEADERS", "init_app"]
+
+# What a path may hold unquoted (RFC 3986 pchar and "/"); the rest is %-encoded.
+_PCHAR = "/:@!$&'()*+,;=-._~"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -32,7 +37,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         if onion and request.host.partition(":")[0].lower() != onion:
             # Tor Browser offers to switch a clearnet visitor to the onion
             # site; a visitor already on the onion is not sent to itself.
-            response.headers["Onion-Location"] = f"http://{onion}{request.path}"
+            # request.path is decoded: %0a in the address is a newline here.
+            # Quoted again, a path can never break the header (or a log line).
+            response.headers["Onion-Location"] = f"http://{onion}{quote(request.path, _PCHAR)}"
         return response
 
     app.after_request(add_security_headers)

@@ -12,22 +12,24 @@ and no row remain.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from nacl.public import PublicKey
 from nacl.signing import SigningKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from crypto import canonical
 from crypto.envelope import Kind, Sealer
 from crypto.manifest import FileSealer
 from crypto.receipts import Receipt, sign_receipt
 from portal.models import Blob, Recipient, Report, ReportRecipient, Source, new_public_id, today
 from portal.multipart import FileChunk, FileEnd, FileStart, Limits, TextField, read_parts
+from portal.retry import write_patiently
 from portal.routing import recipients_for
 from portal.store import BlobStore, KeptBlob, PendingBlob
 
@@ -140,26 +142,39 @@ def store_report(
     source: Source,
     submission: Submission,
     answers: dict[str, Any],
+    *,
+    patience: float = 0.0,
 ) -> Stored:
     """Seal the answers, record the report and its blobs with receipts, and commit.
 
-    On any failure nothing is left: no row, no blob file.
+    A database blip at the end is retried for up to patience seconds while
+    the sealed blobs wait (portal.retry). On any failure nothing is left: no
+    row, no blob file.
     """
-    report = Report(id=new_public_id(), source_id=source.id)
-    try:
+    report_id, source_id = new_public_id(), source.id
+    recipient_ids = [recipient.id for recipient in submission.recipients]
+    made: list[Report] = []
+
+    def add_report() -> None:
+        # Fresh rows on every attempt: a rolled-back session forgets its own.
+        report = Report(id=report_id, source_id=source_id)
+        made.append(report)
         session.add(report)
         session.flush()  # the report row first: blobs and slots refer to it
-        for recipient in submission.recipients:
-            session.add(ReportRecipient(report_id=report.id, recipient_id=recipient.id))
-    except BaseException:
-        # The database failed before _commit_blobs took charge of the files.
-        session.rollback()
-        submission.discard(store)
-        raise
-    content = json.dumps(answers, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return _commit_blobs(
-        session, store, server_key, report, submission, ("answers", Kind.REPORT, content)
+        session.add_all(ReportRecipient(report_id=report_id, recipient_id=r) for r in recipient_ids)
+
+    content = canonical.encode(answers)
+    blobs = _commit_blobs(
+        session,
+        store,
+        server_key,
+        report_id,
+        submission,
+        ("answers", Kind.REPORT, content),
+        add_report,
+        patience,
     )
+    return Stored(report=made[-1], blobs=blobs)
 
 
 def store_followup(
@@ -169,49 +184,98 @@ def store_followup(
     report: Report,
     submission: Submission,
     message: str,
+    *,
+    patience: float = 0.0,
 ) -> Stored:
-    """Seal a follow-up message (if any) and files to the report's reviewers, and commit."""
-    report.updated_day = today()
+    """Seal a follow-up message (if any) and files to the report's reviewers, and commit.
+
+    Database blips are retried for up to patience seconds, as in store_report.
+    """
     sealed_message = ("message", Kind.MESSAGE, message.encode("utf-8")) if message else None
-    return _commit_blobs(session, store, server_key, report, submission, sealed_message)
+
+    def touch_report() -> None:
+        report.updated_day = today()
+
+    blobs = _commit_blobs(
+        session, store, server_key, report.id, submission, sealed_message, touch_report, patience
+    )
+    return Stored(report=report, blobs=blobs)
 
 
 def _commit_blobs(
     session: Session,
     store: BlobStore,
     server_key: SigningKey,
-    report: Report,
+    report_id: str,
     submission: Submission,
     text: tuple[str, Kind, bytes] | None,
-) -> Stored:
+    add_parent: Callable[[], None],
+    patience: float,
+) -> list[Blob]:
     pending: list[tuple[str, PendingBlob | KeptBlob]] = [
         ("file", blob) for blob in submission.files
     ]
-    committed: list[PendingBlob | KeptBlob] = []
+    moved: list[PendingBlob | KeptBlob] = []
+    sent_commit = False
+    written: list[Blob] = []
     try:
         if text is not None:
             kind_name, kind, content = text
             pending.insert(0, (kind_name, _seal_text(store, submission.recipients, kind, content)))
-        blobs = [blob_row(server_key, report.id, kind_name, blob) for kind_name, blob in pending]
-        session.add_all(blobs)
-        session.flush()
-        # Files move into the store before the rows commit: a crash between
-        # the two leaves an unreferenced blob for the sweep, never a row
-        # that points at nothing.
-        for _, blob in pending:
-            store.commit(blob)
-            committed.append(blob)
-        session.commit()
+        rows = [blob_row(server_key, report_id, kind_name, blob) for kind_name, blob in pending]
+
+        def attempt() -> None:
+            nonlocal sent_commit, written
+            add_parent()
+            written = [_copy(row) for row in rows]
+            session.add_all(written)
+            session.flush()
+            # Files move into the store before the rows commit: a crash between
+            # the two leaves an unreferenced blob for the sweep, never a row
+            # that points at nothing.
+            for _, blob in pending:
+                if blob not in moved:
+                    store.commit(blob)
+                    moved.append(blob)
+            sent_commit = True
+            session.commit()
+
+        # Under the store's commit lock, retries included, so a sweep never
+        # sees the files without their committed rows (portal.store).
+        with store.committing():
+            write_patiently(session, attempt, lambda: _exists(session, rows[0].id), patience)
     except BaseException:
         session.rollback()
         for _, blob in pending:
             store.discard(blob)
-        for blob in committed:
-            store.delete(blob.name)
+        # A COMMIT whose answer was lost may have landed: then the files are
+        # the report's. Unless the database says it did not, they stay for
+        # the sweep, which takes them only if no row names them.
+        if moved and not (sent_commit and _may_exist(session, moved[0])):
+            for blob in moved:
+                store.delete(blob.name)
         submission.files.clear()
         raise
     submission.files.clear()
-    return Stored(report=report, blobs=blobs)
+    return written
+
+
+def _copy(row: Blob) -> Blob:
+    return Blob(**{column.key: getattr(row, column.key) for column in Blob.__table__.columns})
+
+
+def _exists(session: Session, blob_id: str) -> bool:
+    return session.scalar(select(Blob.id).where(Blob.id == blob_id)) is not None
+
+
+def _may_exist(session: Session, blob: PendingBlob | KeptBlob) -> bool:
+    """Whether blob's row may have been committed: True if it was, or if nobody can tell."""
+    try:
+        found = session.scalar(select(Blob.id).where(Blob.storage_name == blob.name))
+    except Exception:
+        session.rollback()
+        return True
+    return found is not None
 
 
 def _seal_text(
@@ -303,9 +367,10 @@ def store_reply(
         session.add(row)
         report.updated_day = today()
         session.flush()
-        store.commit(pending)
-        committed = True
-        session.commit()
+        with store.committing():
+            store.commit(pending)
+            committed = True
+            session.commit()
     except BaseException:
         session.rollback()
         store.discard(pending)

@@ -14,6 +14,7 @@ The file's name lives only in the source's own cookie, never on the server.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import session
@@ -44,9 +45,15 @@ def keep(
 ) -> None:
     """Keep a refused submission's finished files for this session's next try."""
     kept = listed()
+    store = blob_store()
     for blob, label, size in zip(files, labels, sizes, strict=False):
-        if isinstance(blob, PendingBlob) and not blob.file.closed:
-            continue  # never finished: the caller discards it
+        if isinstance(blob, PendingBlob):
+            if not blob.file.closed:
+                continue  # never finished: the caller discards it
+            store.keep(blob)
+        elif blob.lock_fd >= 0:
+            os.close(blob.lock_fd)
+            blob.lock_fd = -1
         if not any(item["name"] == blob.name for item in kept):
             kept.append({"name": blob.name, "label": label[:MAX_LABEL], "size": size})
     session[KEY] = kept

@@ -15,17 +15,14 @@ import secrets
 from sqlalchemy import (
     BigInteger,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
     String,
-    TypeDecorator,
     UniqueConstraint,
     true,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Named constraints let migrations alter or drop them by name on every
@@ -49,11 +46,6 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware UTC (for session expiry only)."""
-    return dt.datetime.now(dt.UTC)
-
-
 def new_public_id() -> str:
     """A random 26-character id (128 bits): unguessable, not sequential.
 
@@ -61,31 +53,6 @@ def new_public_id() -> str:
     take it for an option) and reads the same in any font.
     """
     return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware UTC datetime on every database.
-
-    SQLite drops the timezone on the way back; this puts it back so comparisons
-    with `utcnow()` work the same on SQLite and PostgreSQL.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UTCDateTime needs a timezone-aware datetime")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return value
 
 
 class Base(DeclarativeBase):
@@ -177,15 +144,20 @@ class Blob(Base):
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
-class BlobDelivery(Base):
-    """A reviewer downloaded a blob to its end (the day only): retention counts these."""
+class BlobAck(Base):
+    """A reviewer's signed acknowledgement that a blob is in their vault, checked.
 
-    __tablename__ = "blob_deliveries"
+    Retention counts these and nothing else (crypto.acks): a download the
+    server served proves nothing about what the reviewer's machine kept.
+    """
+
+    __tablename__ = "blob_acks"
 
     blob_id: Mapped[str] = mapped_column(
         ForeignKey("blobs.id", ondelete="CASCADE"), primary_key=True
     )
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     day: Mapped[dt.date] = mapped_column(Date, default=today)
 
 
@@ -199,7 +171,11 @@ class SourceSession(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     # The source's private key, encrypted under a key that lives only in the cookie.
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # The last day the session may be used, set once at login and never
+    # moved: a day, not a moment. The idle timeout, which needs minutes,
+    # lives in the cookie (portal.sources), so the disk never learns when a
+    # source was active.
+    expires_day: Mapped[dt.date] = mapped_column(Date, index=True)
 
 
 class ApiNonce(Base):
@@ -216,6 +192,21 @@ class ApiNonce(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     nonce: Mapped[str] = mapped_column(String(32))
-    # When the row may be purged (seen + 10 minutes): a precise time, kept
-    # only as long as it is needed, like a source session's expiry.
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # The day after which the row may be purged (the day of seen + 10
+    # minutes): a day, not a moment, so the disk never says when a reviewer
+    # synced. Kept longer than needed is only stricter against replays.
+    expires_day: Mapped[dt.date] = mapped_column(Date, index=True)
+
+
+class InstallationSecret(Base):
+    """A fingerprint of one of the installation's secrets (portal.hostsecrets).
+
+    Every portal host must hold the same secret key, receipt signing key and
+    codename salt; the database, which they all share, keeps a one-way
+    fingerprint of each, so a host that made its own can be told apart.
+    """
+
+    __tablename__ = "installation_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))

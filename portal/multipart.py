@@ -17,7 +17,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 # Reads of 1 MiB: gunicorn's body reader copies what it has buffered on every
 # read, so 64 KiB reads cost a third of the worker's time (py-spy); 1 MiB
 # reads made uploads 1.7x faster (docs/PERFORMANCE.md). Werkzeug's decoder
-# refuses to buffer more than max_form_memory_size (MEASURED.md: 1 MiB reads
+# refuses to buffer more than max_form_memory_size (docs/PERFORMANCE.md, "The machine": 1 MiB reads
 # got a 413 under the 500 KB default), so its limit here is 4 MiB; text
 # fields are held to Limits below, not by this buffer.
 READ_SIZE = 1024 * 1024

@@ -4,10 +4,11 @@ The server is a mailbox, not an archive: a report has done its job once every
 reviewer it is sealed to holds it in their vault. `purge` deletes, through
 the shredder:
 
-- reports every active reviewer they are sealed to has downloaded in full,
-  `retention_days` after the last of them did (a delivery is recorded when
-  the API serves a blob to its end; the days between give a reviewer whose
-  download was damaged time to fetch it again);
+- reports every active reviewer they are sealed to has acknowledged, blob by
+  blob, `retention_days` after the last of them did. An acknowledgement is
+  signed by the reviewer's key once the blob is in their vault and its
+  SHA-256 checked (portal.acks); nothing the server sees of a download (a
+  HEAD, a range, a GET cut short, a blob the vault refused) counts;
 - expired source sessions and API nonces;
 - partial uploads and orphan blobs left by a killed worker (portal.sweep).
 
@@ -23,19 +24,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.models import (
     ApiNonce,
     Blob,
-    BlobDelivery,
+    BlobAck,
     Recipient,
     Report,
     ReportRecipient,
     SourceSession,
     today,
-    utcnow,
 )
 from portal.shred import scrub_database
 from portal.store import BlobStore
@@ -72,22 +71,6 @@ def remove_report(session: Session, store: BlobStore, report_id: str) -> None:
     session.commit()
 
 
-def record_delivery(session: Session, blob_id: str, recipient_id: int) -> None:
-    """Note (the day only) that a reviewer downloaded a blob to its end, and commit."""
-    row = session.get(BlobDelivery, (blob_id, recipient_id))
-    if row is not None:
-        if row.day != today():
-            row.day = today()
-            session.commit()
-        return
-    session.add(BlobDelivery(blob_id=blob_id, recipient_id=recipient_id))
-    try:
-        session.commit()
-    except IntegrityError:
-        # The same reviewer's parallel download recorded it first.
-        session.rollback()
-
-
 def _readers(session: Session) -> dict[str, list[int]]:
     """Each report's active reviewers whose keys its envelopes are sealed to."""
     readers: dict[str, list[int]] = defaultdict(list)
@@ -108,13 +91,13 @@ def stranded_reports(session: Session) -> list[str]:
 
 
 def synced_day(session: Session, report_id: str, recipient_id: int) -> dt.date | None:
-    """The day recipient finished downloading every blob of report; None if not yet."""
+    """The day recipient had acknowledged every blob of report; None if not yet."""
     blob_ids = set(session.scalars(select(Blob.id).where(Blob.report_id == report_id)))
     days = dict(
         session.execute(
-            select(BlobDelivery.blob_id, BlobDelivery.day)
-            .join(Blob, Blob.id == BlobDelivery.blob_id)
-            .where(Blob.report_id == report_id, BlobDelivery.recipient_id == recipient_id)
+            select(BlobAck.blob_id, BlobAck.day)
+            .join(Blob, Blob.id == BlobAck.blob_id)
+            .where(Blob.report_id == report_id, BlobAck.recipient_id == recipient_id)
         ).all()
     )
     if not blob_ids or blob_ids - days.keys():
@@ -147,9 +130,9 @@ def purge(
     due = due_reports(session, retention_days, on) if retention_days is not None else []
     for report_id in due:
         remove_report(session, store, report_id)
-    now = utcnow()
-    sessions = session.execute(delete(SourceSession).where(SourceSession.expires_at < now))
-    nonces = session.execute(delete(ApiNonce).where(ApiNonce.expires_at < now))
+    day = today()
+    sessions = session.execute(delete(SourceSession).where(SourceSession.expires_day < day))
+    nonces = session.execute(delete(ApiNonce).where(ApiNonce.expires_day < day))
     session.commit()
     swept = sweep(session, store, grace_seconds)
     scrub_database(session.get_bind().engine)

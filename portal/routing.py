@@ -1,4 +1,4 @@
-"""Who a report is sealed to (DESIGN.md section 6).
+"""Who a report is sealed to (docs/DESIGN.md section 6).
 
 The reviewers of the report's region plus those who cover every region; if
 that is nobody, every active reviewer: a report is never dropped for want of

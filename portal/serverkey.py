@@ -12,6 +12,8 @@ from pathlib import Path
 
 from nacl.signing import SigningKey
 
+from portal.secretfile import write_once
+
 SIGNING_KEY_FILE = "server_signing.key"
 SEED_BYTES = 32
 
@@ -26,20 +28,7 @@ def load_or_create_signing_key(data_dir: Path) -> SigningKey:
     Raises ServerKeyError if the file exists but does not hold a 32-byte seed.
     """
     path = Path(data_dir) / SIGNING_KEY_FILE
-    seed = os.urandom(SEED_BYTES)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read(path)
-    with os.fdopen(fd, "wb") as out:
-        out.write(seed)
-        out.flush()
-        os.fsync(out.fileno())
-    return SigningKey(seed)
-
-
-def _read(path: Path) -> SigningKey:
-    seed = path.read_bytes()
+    seed = write_once(path, os.urandom(SEED_BYTES))
     if len(seed) != SEED_BYTES:
         raise ServerKeyError(f"{path} does not hold a {SEED_BYTES}-byte signing key")
     return SigningKey(seed)

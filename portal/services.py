@@ -19,7 +19,9 @@ def _settings() -> Settings:
 def blob_store() -> BlobStore:
     store = current_app.extensions.get("amanat.store")
     if store is None:
-        store = current_app.extensions["amanat.store"] = BlobStore(_settings().data_dir)
+        settings = _settings()
+        store = BlobStore(settings.data_dir, settings.blob_dir, min_free=settings.min_free_bytes)
+        current_app.extensions["amanat.store"] = store
     return store
 
 

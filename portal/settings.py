@@ -7,7 +7,6 @@ a setting is read in one place, typed, and cannot change while serving.
 
 from __future__ import annotations
 
-import os
 import secrets
 import stat
 from collections.abc import Mapping
@@ -15,23 +14,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crypto.kdf import NAMED, KdfCost
+from portal.questionnaire import PREFER_NOT, load_questionnaire
+from portal.secretfile import write_once
 
 GIB = 1024**3
+MIB = 1024**2
 MIN_SECRET_KEY_CHARS = 32
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
-# Kyrgyzstan's two cities of republican status and its seven oblasts. Codes
+# Kyrgyzstan's two cities of republican status and its seven oblasts, as the
+# questionnaire offers them (prefer_not is always added there). Codes
 # are stable (they end up inside sealed reports); labels are translated.
-DEFAULT_REGIONS = (
-    "bishkek",
-    "osh_city",
-    "batken",
-    "chuy",
-    "issyk_kul",
-    "jalal_abad",
-    "naryn",
-    "osh",
-    "talas",
+DEFAULT_REGIONS = tuple(
+    option.code
+    for option in load_questionnaire().field("region").options
+    if option.code != PREFER_NOT
+)
+
+
+MEMORY_STORE_PROBLEM = (
+    "AMANAT_RATELIMIT_STORAGE is memory:// (the default): every worker process and host "
+    "would count its own rate limits, multiplying each budget; set it to a shared store, "
+    "e.g. redis://127.0.0.1:6379/0"
 )
 
 
@@ -62,15 +66,30 @@ class Settings:
     crisis_contacts_file: Path | None = None
     regions: tuple[str, ...] = DEFAULT_REGIONS
     session_minutes: int = 30
+    # Uploads stop (and are refused at the start) when the data directory's
+    # file system has less than this free: the database, sessions and
+    # logins need room to keep working. 0 turns the floor off.
+    min_free_bytes: int = 256 * MIB
+    # A database blip when a finished upload's rows are written is retried
+    # this long (portal.retry) before the upload is given up. 0: no retry.
+    commit_retry_seconds: int = 60
     # Reports are deleted from the server this many days after every
     # reviewer they are sealed to downloaded all of them (`amanat-server
     # purge`); None keeps them until a reviewer deletes them.
     retention_days: int | None = 30
+    # Where blob files live (shared storage with several hosts); incoming/
+    # is made beside it. None: data_dir/blobs and data_dir/incoming.
+    blob_dir: Path | None = None
 
     @property
     def kdf_cost(self) -> KdfCost:
         """The Argon2id cost for codenames (crypto.kdf.NAMED[kdf_cost_name])."""
         return NAMED[self.kdf_cost_name]
+
+    @property
+    def rate_store_shared(self) -> bool:
+        """Whether rate-limit counters are shared by processes and hosts (not memory://)."""
+        return not self.ratelimit_storage.strip().lower().startswith("memory://")
 
     @property
     def secure_cookies(self) -> bool:
@@ -121,7 +140,10 @@ class Settings:
             else None,
             regions=regions or DEFAULT_REGIONS,
             session_minutes=_positive_int(environ, "AMANAT_SESSION_MINUTES", 30),
+            min_free_bytes=_whole_number(environ, "AMANAT_MIN_FREE_BYTES", 256 * MIB),
+            commit_retry_seconds=_whole_number(environ, "AMANAT_COMMIT_RETRY_SECONDS", 60),
             retention_days=_retention_days(environ),
+            blob_dir=_blob_dir(environ),
         )
 
     def check_safe(self) -> None:
@@ -140,6 +162,8 @@ class Settings:
         problems.extend(_data_dir_problems(self.data_dir))
         if self.kdf_cost_name == "minimal":
             problems.append("AMANAT_KDF_COST=minimal is for tests only")
+        if not self.rate_store_shared:
+            problems.append(MEMORY_STORE_PROBLEM)
         if problems:
             raise UnsafeConfigError("refusing to start in production: " + "; ".join(problems) + ".")
 
@@ -153,16 +177,9 @@ def ensure_data_dir(data_dir: Path) -> Path:
 def ensure_secret_key(data_dir: Path) -> str:
     """Return the secret key kept in <data_dir>/secret_key, creating it (mode 0600) once."""
     ensure_data_dir(data_dir)
-    key_file = data_dir / SECRET_KEY_FILE
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another process (a second worker, `init`) won the race: use its key.
-        return key_file.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(key + "\n")
-    return key
+    # Another process (a second worker, `init`) may win the race: its key is used.
+    made = (secrets.token_urlsafe(48) + "\n").encode("ascii")
+    return write_once(data_dir / SECRET_KEY_FILE, made).decode("ascii").strip()
 
 
 def _data_dir_problems(data_dir: Path) -> list[str]:
@@ -175,6 +192,15 @@ def _data_dir_problems(data_dir: Path) -> list[str]:
     return []
 
 
+def _blob_dir(environ: Mapping[str, str]) -> Path | None:
+    text = environ.get("AMANAT_BLOB_DIR", "").strip()
+    if not text:
+        return None
+    if not Path(text).is_absolute():
+        raise ConfigError(f"AMANAT_BLOB_DIR must be an absolute path, not {text!r}")
+    return Path(text)
+
+
 def _retention_days(environ: Mapping[str, str]) -> int | None:
     if environ.get("AMANAT_RETENTION_DAYS", "").strip().lower() == "never":
         return None
@@ -182,6 +208,13 @@ def _retention_days(environ: Mapping[str, str]) -> int | None:
 
 
 def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = _whole_number(environ, name, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     text = environ.get(name, "").strip()
     if not text:
         return default
@@ -189,6 +222,6 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = int(text)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
     return value

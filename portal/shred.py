@@ -20,6 +20,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from crypto.private_files import fsync_dir
+
 _CHUNK = 1024 * 1024
 
 
@@ -42,8 +44,11 @@ def shred_file(path: Path) -> bool:
         os.fsync(fd)
     finally:
         os.close(fd)
-    Path(path).unlink(missing_ok=True)
-    _fsync_dir(Path(path).parent)
+        # Unlinked even if the overwrite failed (a full disk refuses a write
+        # even in place on some file systems): a file left behind would keep
+        # the disk full, and it is ciphertext either way.
+        Path(path).unlink(missing_ok=True)
+    fsync_dir(Path(path).parent)
     return True
 
 
@@ -59,11 +64,3 @@ def scrub_database(engine: Engine) -> None:
         return
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -44,11 +44,30 @@ def logged_in() -> LoggedIn | None:
     if "source" not in g:
         settings = current_settings()
         g.source = load_session(
-            get_session(), request.cookies.get(COOKIE_NAME), settings.session_minutes
+            get_session(),
+            request.cookies.get(COOKIE_NAME),
+            settings.session_minutes,
+            secret_of(),
         )
-        get_session().commit()  # keeps the sliding expiry (or the expired row's deletion)
+        get_session().commit()  # an expired row's deletion
     found: LoggedIn | None = g.source
     return found
+
+
+def secret_of() -> bytes:
+    """The key of the session cookie's MAC: the app's secret key."""
+    return current_settings().secret_key.encode("utf-8")
+
+
+def renew_source_cookie(response: Response) -> Response:
+    """Send the cookie with its idle deadline moved on, unless the view set or ended it."""
+    source: LoggedIn | None = g.get("source")
+    already = any(
+        value.startswith(f"{COOKIE_NAME}=") for value in response.headers.getlist("Set-Cookie")
+    )
+    if source is not None and source.cookie and not already:
+        set_source_cookie(response, source.cookie)
+    return response
 
 
 def login_required(view: View) -> View:
@@ -96,6 +115,7 @@ def login_with(codename: str | None, *, create: bool = False) -> tuple[LoggedIn,
         settings.kdf_cost,
         settings.session_minutes,
         create=create,
+        secret=secret_of(),
     )
 
 

@@ -22,6 +22,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest, TooManyRequests
 from werkzeug.wrappers import Response
@@ -44,9 +45,11 @@ from portal.source_login import (
     logged_in,
     login_required,
     login_with,
+    renew_source_cookie,
     set_source_cookie,
 )
 from portal.sources import LoggedIn
+from portal.store import StoreError
 from portal.views import bp, current_settings
 
 SUBMIT_LIMIT = "120 per hour"
@@ -108,7 +111,11 @@ def check_token(value: str) -> None:
 
 
 def read_upload(choose: Callable[[str | None], list[Any]]) -> intake.Submission:
-    """Stream the request body through the sealer (files never touch disk in plaintext)."""
+    """Stream the request body through the sealer (files never touch disk in plaintext).
+
+    Below the free-space floor nothing is read: ENOSPC becomes the 507 page.
+    """
+    blob_store().require_room()
     boundary = boundary_of(request.mimetype, request.mimetype_params)
     return intake.receive(
         request.stream,
@@ -160,7 +167,7 @@ def report_submit() -> Response | tuple[str, int]:
     if source is None:
         try:
             relogged = login_with(submission.fields.get("codename"))
-        except TooManyRequests:
+        except (TooManyRequests, RedisError):
             errors = {
                 "codename": _("Too many attempts right now. Wait a few minutes, then send again.")
             }
@@ -175,7 +182,13 @@ def report_submit() -> Response | tuple[str, int]:
     if errors:
         return refuse_for_now(submission, errors, 400, ask_codename=new_cookie is not None)
     stored = intake.store_report(
-        get_session(), blob_store(), server_key(), source.source, submission, answers
+        get_session(),
+        blob_store(),
+        server_key(),
+        source.source,
+        submission,
+        answers,
+        patience=current_settings().commit_retry_seconds,
     )
     if in_danger(answers):
         session["in_danger"] = True
@@ -240,7 +253,7 @@ def conversation(report: Report, source: LoggedIn) -> list[dict[str, Any]]:
             try:
                 with store.open(blob.storage_name) as f:
                     item["text"] = open_reply(f.read(), source.key).decode("utf-8")
-            except (CryptoError, OSError, UnicodeDecodeError):
+            except (CryptoError, OSError, StoreError, UnicodeDecodeError):
                 item["unreadable"] = True
         items.append(item)
     return items
@@ -262,7 +275,15 @@ def followup(report_id: str) -> Response | tuple[str, int]:
         raise BadRequest(_("The message is too long: at most 20,000 characters."))
     if not message and not submission.files:
         return redirect(url_for("portal.status", empty=1) + f"#report-{report.id}", code=303)
-    intake.store_followup(db, blob_store(), server_key(), report, submission, message)
+    intake.store_followup(
+        db,
+        blob_store(),
+        server_key(),
+        report,
+        submission,
+        message,
+        patience=current_settings().commit_retry_seconds,
+    )
     return redirect(url_for("portal.status", sent=1) + f"#report-{report.id}", code=303)
 
 
@@ -271,3 +292,4 @@ def init_app(app: Any) -> None:
     csrf = app.extensions["csrf"]
     csrf.exempt("portal.source_views.report_submit")
     csrf.exempt("portal.source_views.followup")
+    app.after_request(renew_source_cookie)

@@ -11,15 +11,19 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from typing import BinaryIO
+from typing import Protocol
 
 QUEUE_DEPTH = 8  # frames of 64 KiB: at most half a MiB waiting
+
+
+class Writable(Protocol):
+    def write(self, data: bytes, /) -> int | None: ...
 
 
 class BackgroundWriter:
     """A Sink that hands writes to a thread; close() waits and re-raises its error."""
 
-    def __init__(self, file: BinaryIO) -> None:
+    def __init__(self, file: Writable) -> None:
         self._file = file
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._sha256 = hashlib.sha256()

@@ -9,11 +9,16 @@ migrated schema, dropped again at the end.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,6 +31,10 @@ from portal.recipients import register_recipient
 from portal.settings import Settings
 
 POSTGRES_ENV = "AMANAT_TEST_POSTGRES_URL"
+
+# `amanat-admin keygen --kdf minimal` (fast key files) works only with this
+# switch, which only the test suite sets; subprocesses inherit it.
+os.environ["AMANAT_TEST_ONLY_MINIMAL_KDF"] = "1"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
@@ -128,6 +137,49 @@ def add_recipient(app: Flask) -> Callable[..., ReviewerKey]:
 def recipient_key(add_recipient: Callable[..., ReviewerKey]) -> ReviewerKey:
     """A reviewer key registered as an active recipient for all regions."""
     return add_recipient()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a private Redis (redis-server on a free port) for this test session.
+
+    Private, so other test runs on the machine (which share every rate-limit
+    key: the portal has one) cannot touch its counters.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(folder)]
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.skip("redis-server did not start")
+                time.sleep(0.05)
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The private Redis, emptied for this test."""
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushall()
+    return redis_server
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,6 +1,6 @@
 """The source's questionnaire as typed, immutable data, loaded from a versioned file.
 
-The questionnaire is data, not code (DESIGN.md section 5): field and option
+The questionnaire is data, not code (docs/DESIGN.md section 5): field and option
 codes are stable and are what reports store; labels are translated. The file
 is checked when it is loaded, so a translator's slip (a missing Kyrgyz label, a
 duplicated code) fails at start-up rather than in front of a source.

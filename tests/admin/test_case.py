@@ -436,7 +436,13 @@ def test_console_records_acts_client_code_and_complaints_with_labels(two, consol
             "state_role": "perpetrator",
         },
         {"event": "set_client_code", "client_code": "KG-0042"},
-        {"event": "add_complaint", "institution": "Прокуратура Оша", "day": "2026-11-20"},
+        # The source did not agree to going to authorities: the reviewer confirms acting anyway.
+        {
+            "event": "add_complaint",
+            "institution": "Прокуратура Оша",
+            "day": "2026-11-20",
+            "against_consent": "yes",
+        },
     ]
     for form in forms:
         assert console_b.post(f"{url}/case", data={"csrf_token": token, **form}).status_code == 303
@@ -465,7 +471,11 @@ def test_console_records_acts_client_code_and_complaints_with_labels(two, consol
 def test_console_download_is_written_to_the_custody_log(two, console_b):
     report_id, _, b = two
     (blob,) = [x for x in b.report(report_id).blobs if x["kind"] == "file"]
-    assert console_b.get(f"/files/{blob['id']}/download").data == FILE_BYTES
+    from tests.portal.journey import token_in
+
+    token = token_in(console_b.get(f"/reports/{report_id}").get_data(as_text=True))
+    response = console_b.post(f"/files/{blob['id']}/download", data={"csrf_token": token})
+    assert response.data == FILE_BYTES
     history = load_case(Vault.open(b.path, b.key), report_id).history
     assert [(i.event["type"], i.event["data"]["action"], i.status) for i in history] == [
         ("custody", "decrypt", "verified")

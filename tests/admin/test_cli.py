@@ -3,9 +3,11 @@
 import json
 import stat
 
+import pytest
 from click.testing import CliRunner
 
-from admin.cli import main
+from admin.cli import TEST_KDF_SWITCH, main
+from crypto.kdf import INTERACTIVE
 from crypto.keys import RecipientBundle, read_keyfile
 
 
@@ -79,3 +81,67 @@ def test_keygen_asks_twice_when_no_passphrase_is_in_the_environment(tmp_path):
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
     assert read_keyfile(tmp_path / "k", "first passphrase").name == "N"
+
+
+# -- the test-only KDF cost and the passphrase rules (issue 13 item 13) --------------
+
+OUTSIDE_TESTS = {TEST_KDF_SWITCH: None}  # CliRunner removes a variable given as None
+
+
+def keygen_with(tmp_path, env, *args):
+    return CliRunner().invoke(
+        main, ["keygen", "--name", "N", "--keyfile", str(tmp_path / "k"), *args], env=env
+    )
+
+
+def test_the_reported_command_writes_no_key_file_outside_tests(tmp_path):
+    # AMANAT_PASSPHRASE=a amanat-admin keygen --kdf minimal
+    result = keygen_with(tmp_path, {**OUTSIDE_TESTS, "AMANAT_PASSPHRASE": "a"}, "--kdf", "minimal")
+    assert result.exit_code == 2
+    assert "--kdf minimal is for the test suite only" in result.output
+    assert not (tmp_path / "k").exists()
+
+
+@pytest.mark.parametrize("switch", [None, "", "0", "yes", "true"])
+def test_minimal_kdf_is_refused_unless_the_test_switch_is_exactly_1(tmp_path, switch):
+    env = {TEST_KDF_SWITCH: switch, "AMANAT_PASSPHRASE": "a long passphrase"}
+    result = keygen_with(tmp_path, env, "--kdf", "minimal")
+    assert result.exit_code == 2
+    assert "for the test suite only" in result.output
+    assert not (tmp_path / "k").exists()
+
+
+def test_outside_tests_keygen_still_works_at_a_real_cost(tmp_path):
+    env = {**OUTSIDE_TESTS, "AMANAT_PASSPHRASE": "a long passphrase"}
+    result = keygen_with(tmp_path, env, "--kdf", "interactive")
+    assert result.exit_code == 0, result.output
+    kdf = json.loads((tmp_path / "k").read_text())["kdf"]
+    assert (kdf["opslimit"], kdf["memlimit"]) == (INTERACTIVE.opslimit, INTERACTIVE.memlimit)
+
+
+@pytest.mark.parametrize("passphrase", ["a", "seven c", "   a     ", "\t\t\t\t\t\t\t\tab"])
+def test_a_short_passphrase_from_the_environment_is_refused(tmp_path, passphrase):
+    result = keygen_with(tmp_path, {"AMANAT_PASSPHRASE": passphrase}, "--kdf", "minimal")
+    assert result.exit_code == 2
+    assert "AMANAT_PASSPHRASE is too short: use a passphrase of at least 8 characters" in (
+        result.output
+    )
+    assert not (tmp_path / "k").exists()
+
+
+def test_a_short_typed_passphrase_is_refused(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["keygen", "--name", "N", "--keyfile", str(tmp_path / "k"), "--kdf", "minimal"],
+        input="short\nshort\n",
+        env={"AMANAT_PASSPHRASE": ""},
+    )
+    assert result.exit_code == 2
+    assert "The passphrase is too short" in result.output
+    assert not (tmp_path / "k").exists()
+
+
+def test_an_eight_character_passphrase_from_the_environment_is_accepted(tmp_path):
+    result = keygen_with(tmp_path, {"AMANAT_PASSPHRASE": "8 chars!"}, "--kdf", "minimal")
+    assert result.exit_code == 0, result.output
+    assert read_keyfile(tmp_path / "k", "8 chars!").name == "N"

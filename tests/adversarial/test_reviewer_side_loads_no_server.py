@@ -1,4 +1,4 @@
-"""The reviewer's laptop runs none of the server's code (docs/DESIGN.md, "Parts").
+"""The reviewer's laptop runs none of the server's code (docs/DESIGN.md section 3).
 
 The console shares three things with the portal: the questionnaire, the
 language list and the security headers. Importing them must not bring the

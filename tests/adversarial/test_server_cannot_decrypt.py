@@ -1,4 +1,4 @@
-"""The server's code has no path that opens a report (docs/DESIGN.md, "Parts")."""
+"""The server's code has no path that opens a report (docs/DESIGN.md section 3)."""
 
 from __future__ import annotations
 

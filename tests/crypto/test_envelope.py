@@ -14,6 +14,7 @@ from crypto import _sodium
 from crypto.envelope import (
     _FIXED,
     CHUNK,
+    COMMITMENT_BYTES,
     FRAME_CIPHER,
     FRAME_HEAD,
     SLOT_BYTES,
@@ -50,7 +51,7 @@ def content_of(length: int, seed: int = 0) -> bytes:
 
 
 def prefix_length(recipients: int) -> int:
-    return _FIXED.size + recipients * SLOT_BYTES + _sodium.STREAM_HEADERBYTES
+    return _FIXED.size + recipients * SLOT_BYTES + _sodium.STREAM_HEADERBYTES + COMMITMENT_BYTES
 
 
 def frame_offsets(blob: bytes, recipients: int = 1) -> list[int]:
@@ -134,7 +135,7 @@ def test_wrong_kind_is_refused():
 
 def test_unknown_version_is_refused():
     blob = bytearray(seal_bytes(b"x", [ALICE.public_key], Kind.REPORT))
-    blob[7] = 2
+    blob[7] = 3
     with pytest.raises(UnknownVersionError):
         open_bytes(bytes(blob), ALICE, Kind.REPORT)
 
@@ -299,7 +300,7 @@ def test_frames_out_of_order_are_malformed_even_when_authentic():
 
     slot = key_id(ALICE.public_key) + SealedBox(ALICE.public_key).encrypt(content_key)
     prefix = _FIXED.pack(b"AMNTENV", 1, int(Kind.FILE), 0, 1) + slot + pusher.header
-    aad = _prefix_hash(prefix)
+    aad = _prefix_hash(prefix, 1)
     pad = FRAME_HEAD.pack(2, 0) + bytes(CHUNK)
     data = FRAME_HEAD.pack(1, CHUNK) + bytes(CHUNK)
     blob = prefix + pusher.push(pad, aad, final=False) + pusher.push(data, aad, final=False)

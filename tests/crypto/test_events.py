@@ -42,3 +42,14 @@ def test_reply_and_event_signatures_do_not_stand_in_for_each_other():
 def test_truncated_signature_is_refused():
     with pytest.raises(BadSignatureError):
         verify_event(KEY.verify_key, "report-1", DIGEST, sign_event(KEY, "report-1", DIGEST)[:-1])
+
+
+def test_version_1_event_signatures_still_verify():
+    from crypto.signatures import Purpose, sign
+
+    old = sign(KEY, Purpose.CASE_EVENT, f"amanat-case-event-v1\nreport-1\n{DIGEST}".encode())
+    verify_event(KEY.verify_key, "report-1", DIGEST, old)
+    with pytest.raises(BadSignatureError):
+        verify_event(KEY.verify_key, "report-2", DIGEST, old)
+    with pytest.raises(BadSignatureError):
+        verify_reply(KEY.verify_key, "report-1", DIGEST, old)

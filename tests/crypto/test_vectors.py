@@ -53,8 +53,11 @@ def test_bundle_vector_verifies():
     assert bundle.fingerprint == EXPECTED["keyfile"]["fingerprint"]
 
 
-@pytest.mark.parametrize("purpose", list(Purpose))
-def test_signature_vectors_verify(purpose):
+@pytest.mark.parametrize("name", sorted(EXPECTED["signatures"]))
+def test_signature_vectors_verify(name):
+    # The v1 vectors hold the purposes that existed when they were made;
+    # purposes added later have their vectors in vectors/v2.json.
+    purpose = Purpose[name]
     verify_key = VerifyKey(bytes(vector_key("alice").signing.verify_key))
     signature = bytes.fromhex(EXPECTED["signatures"][purpose.name])
     verify(verify_key, purpose, b"vector message", signature)

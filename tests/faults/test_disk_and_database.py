@@ -19,6 +19,7 @@ from portal import store as store_module
 from portal.models import Blob, Report
 from portal.writer import BackgroundWriter
 from tests.adversarial.conftest import row_counts, stored_files
+from tests.faults.test_database_blip import Clock
 from tests.portal.journey import (
     get_codename,
     reviewer_reads_answers,
@@ -97,6 +98,7 @@ def test_database_unreachable_during_a_submission_is_a_503_leaving_nothing(
 ):
     report_id, files_before = reported_before(app, client)
     before = row_counts(app)
+    Clock(monkeypatch)  # the retries (tests/faults/test_database_blip.py) take no real time
 
     real_flush = Session.flush
 

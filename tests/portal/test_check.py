@@ -21,21 +21,27 @@ from portal.check import (
     check_nginx,
     check_onion,
     check_production,
+    check_rate_limits,
 )
 from portal.cli import main
 from portal.onion import onion_address
 from portal.recipients import revoke_recipient
+from portal.serverkey import load_or_create_signing_key
 from portal.settings import Settings, ensure_secret_key
+from portal.sources import installation_salt
 from tests.portal.journey import get_codename, submit_report
+from tests.portal.test_limits import closed_port
 
 ONION = onion_address(bytes(range(32)))
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 @pytest.fixture
-def good(settings: Settings) -> Settings:
+def good(settings: Settings, redis_url: str) -> Settings:
     """Settings that pass every check but the database ones (add a reviewer for those)."""
     secret = ensure_secret_key(settings.data_dir)
+    installation_salt(settings.data_dir)
+    load_or_create_signing_key(settings.data_dir)
     settings.data_dir.chmod(0o700)
     return dataclasses.replace(
         settings,
@@ -44,6 +50,7 @@ def good(settings: Settings) -> Settings:
         kdf_cost_name="interactive",
         onion_address=ONION,
         max_upload_bytes=1024**2,
+        ratelimit_storage=redis_url,
     )
 
 
@@ -153,6 +160,7 @@ def test_check_command_passes_a_good_deployment(
 ) -> None:
     env = {
         "AMANAT_ENV": "production",
+        "AMANAT_RATELIMIT_STORAGE": good.ratelimit_storage,
         "AMANAT_KDF_COST": "interactive",
         "AMANAT_ONION_ADDRESS": ONION,
         "AMANAT_MAX_UPLOAD_BYTES": str(1024**2),
@@ -174,3 +182,18 @@ def test_onion_check_refuses_a_made_up_address_or_a_wrong_version(good: Settings
     for bad, why in ((typo, "checksum"), (version_2, "version 2")):
         (problem,) = check_onion(Deployment(dataclasses.replace(good, onion_address=bad)))
         assert why in problem.what
+
+
+def test_rate_limits_in_process_memory_are_a_problem(good: Settings) -> None:
+    (problem,) = check_rate_limits(
+        Deployment(dataclasses.replace(good, ratelimit_storage="memory://"))
+    )
+    assert "memory://" in problem.what
+    assert "AMANAT_RATELIMIT_STORAGE=redis://" in problem.fix
+
+
+def test_a_rate_limit_store_that_does_not_answer_is_a_problem(good: Settings) -> None:
+    dead = dataclasses.replace(good, ratelimit_storage=f"redis://127.0.0.1:{closed_port()}/0")
+    (problem,) = check_rate_limits(Deployment(dead))
+    assert "does not answer" in problem.what
+    assert "Start Redis" in problem.fix

@@ -44,7 +44,9 @@ UNITS = ("amanat.service", "amanat-retention.service", "amanat-retention.timer")
 
 
 @pytest.fixture
-def production_portal(tmp_path: Path) -> Iterator[tuple[dict[str, str], ReviewerKey]]:
+def production_portal(
+    tmp_path: Path, redis_url: str
+) -> Iterator[tuple[dict[str, str], ReviewerKey]]:
     """A production data directory made with amanat-server init, one reviewer registered."""
     key = ReviewerKey.generate("Deploy reviewer")
     bundle = tmp_path / "bundle.json"
@@ -53,6 +55,7 @@ def production_portal(tmp_path: Path) -> Iterator[tuple[dict[str, str], Reviewer
         **{k: v for k, v in os.environ.items() if not k.startswith(("AMANAT_", "GUNICORN_"))},
         "AMANAT_DATA_DIR": str(tmp_path / "data"),
         "AMANAT_ENV": "production",
+        "AMANAT_RATELIMIT_STORAGE": redis_url,
         "AMANAT_ONION_ADDRESS": onion_address(bytes(32)),
         "AMANAT_GUNICORN_WORKERS": "1",
         "AMANAT_GUNICORN_THREADS": "4",
@@ -273,3 +276,40 @@ def test_deploy_doc_covers_every_shipped_file() -> None:
     for path in DEPLOY.iterdir():
         assert f"deploy/{path.name}" in doc, path.name
     assert "docs/DEPLOY.md" in (ROOT / "README.md").read_text()
+
+
+def test_a_path_with_a_line_break_neither_raises_nor_writes_the_path(gunicorn) -> None:
+    port, _, _, log = gunicorn
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            b"GET /%0aX-Forged-Log-Line:%20admin%20login HTTP/1.1\r\n"
+            b"Host: localhost\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    assert head.startswith("HTTP/1.1 404 ")
+    onion = [line for line in head.split("\r\n") if line.startswith("Onion-Location:")]
+    assert onion == [
+        f"Onion-Location: http://{onion_address(bytes(32))}/%0AX-Forged-Log-Line:%20admin%20login"
+    ]
+    assert not [line for line in head.split("\r\n") if line.startswith("X-Forged")]
+    written = log.read_text(encoding="utf-8", errors="replace")
+    assert "X-Forged" not in written and "admin login" not in written
+    assert "Traceback" not in written
+
+
+def test_gunicorn_error_log_names_no_request_path() -> None:
+    import logging
+
+    conf = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+    for template, args in (
+        ("Error handling request %s", ("/api/v1/blobs/abcdefghijklmnopqrstuvwxyz",)),
+        ("Invalid request from ip=%s: %s", ("127.0.0.1", "Invalid HTTP request line: 'GET /a\nb'")),
+    ):
+        record = logging.LogRecord("gunicorn.error", logging.ERROR, "", 0, template, args, None)
+        assert conf["_NoAddresses"]().filter(record)
+        message = record.getMessage()
+        assert "abcdefghijklmnopqrstuvwxyz" not in message and "GET /a" not in message
+        assert "\n" not in message

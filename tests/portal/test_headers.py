@@ -95,6 +95,7 @@ def test_production_cookies_are_secure(tmp_path: Path, database_url: str) -> Non
             "AMANAT_DATA_DIR": str(data_dir),
             "AMANAT_DATABASE_URL": database_url,
             "AMANAT_SECRET_KEY": "p" * 40,
+            "AMANAT_RATELIMIT_STORAGE": "redis://127.0.0.1:6379/0",
         }
     )
     app = create_app(settings)

@@ -165,13 +165,14 @@ def test_logout_ends_the_session_on_the_server(app, client, recipient_key):
     assert count(app, SourceSession) == 0
 
 
-def test_cookie_holds_only_a_random_id_and_key(client, recipient_key):
+def test_cookie_holds_only_a_random_id_a_key_and_a_signed_deadline(client, recipient_key):
     source = get_codename(client)
     cookie = client.get_cookie("amanat_source")
     digits = source.codename.replace(" ", "")
     assert digits not in cookie.value and source.codename not in cookie.value
-    session_id, key = cookie.value.split(".")
+    session_id, key, deadline, mac = cookie.value.split(".")
     assert len(session_id) == len(key) == 43
+    assert deadline.isdigit() and len(mac) == 22
     assert cookie.http_only
     assert cookie.same_site == "Strict"
 
@@ -209,19 +210,18 @@ def test_upload_that_outlasts_the_session_is_still_accepted(
     app, client, recipient_key, monkeypatch
 ):
     """A video over Tor can take hours; the session is checked when the upload starts."""
-    import datetime as dt
-
-    from portal import intake, models
+    from portal import intake
 
     get_codename(client)
     page = text_of(client.get("/report"))
     real_receive = intake.receive
 
     def slow_receive(*args, **kwargs):
+        import time
+
         submission = real_receive(*args, **kwargs)
-        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)
-        monkeypatch.setattr(models, "utcnow", lambda: later)
-        monkeypatch.setattr("portal.sources.utcnow", lambda: later)
+        later = time.time() + 6 * 3600
+        monkeypatch.setattr("portal.sources.clock", lambda: later)
         return submission
 
     monkeypatch.setattr(intake, "receive", slow_receive)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal import db
 from portal.cli import main
-from portal.models import Blob, BlobDelivery, Recipient, Report, ReportRecipient, Source
+from portal.models import Blob, BlobAck, Recipient, Report, ReportRecipient, Source
 
 
 def _fill_at_0001(database_url: str) -> None:
@@ -87,8 +87,8 @@ def test_a_database_from_0001_keeps_its_data_through_every_migration(
             (slot,) = session.scalars(select(ReportRecipient)).all()
             assert slot.sealed is True  # every slot before 0003 was sealed
             # The new schema takes new rows next to the old ones.
-            session.add(BlobDelivery(blob_id="b", recipient_id=1))
+            session.add(BlobAck(blob_id="b", recipient_id=1, signature=b"\x05" * 64))
             session.commit()
-            assert session.scalars(select(BlobDelivery.day)).one() is not None
+            assert session.scalars(select(BlobAck.day)).one() is not None
     finally:
         engine.dispose()

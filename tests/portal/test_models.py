@@ -21,10 +21,8 @@ from portal.models import (
     Report,
     ReportRecipient,
     Source,
-    SourceSession,
     new_public_id,
     today,
-    utcnow,
 )
 
 
@@ -88,9 +86,23 @@ def test_no_table_stores_network_metadata(database_url: str) -> None:
     finally:
         engine.dispose()
     forbidden = {"ip", "addr", "address", "agent", "referer", "referrer", "at", "time"}
-    # expires_at is the one precise time kept: when a login must end.
-    suspicious = [c for c in columns - {"expires_at"} if forbidden & set(c.split("_"))]
+    suspicious = [c for c in columns if forbidden & set(c.split("_"))]
     assert suspicious == []
+
+
+def test_no_column_holds_a_moment_only_days(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    try:
+        inspector = inspect(engine)
+        timed = [
+            f"{table}.{column['name']}"
+            for table in inspector.get_table_names()
+            for column in inspector.get_columns(table)
+            if "TIME" in str(column["type"]).upper()
+        ]
+    finally:
+        engine.dispose()
+    assert timed == []
 
 
 def test_timestamps_are_days_not_moments(db_session: Session) -> None:
@@ -153,37 +165,6 @@ def test_large_blob_sizes_round_trip(db_session: Session) -> None:
     db_session.commit()
     db_session.expire_all()
     assert db_session.get(Blob, blob.id).size == 3 * 1024**3  # type: ignore[union-attr]
-
-
-def test_session_expiry_round_trips_as_aware_utc(db_session: Session) -> None:
-    expires = utcnow() + dt.timedelta(minutes=30)
-    source = _source(db_session)
-    db_session.add(
-        SourceSession(
-            id_digest="f" * 64, source_id=source.id, wrapped_key=b"\x03" * 72, expires_at=expires
-        )
-    )
-    db_session.commit()
-    db_session.expire_all()
-    stored = db_session.get(SourceSession, "f" * 64)
-    assert stored is not None
-    assert stored.expires_at.tzinfo is not None
-    assert abs(stored.expires_at - expires) < dt.timedelta(seconds=1)
-    assert stored.expires_at > utcnow()
-
-
-def test_naive_datetimes_are_refused(db_session: Session) -> None:
-    source = _source(db_session)
-    db_session.add(
-        SourceSession(
-            id_digest="e" * 64,
-            source_id=source.id,
-            wrapped_key=b"",
-            expires_at=dt.datetime(2030, 1, 1),  # naive on purpose
-        )
-    )
-    with pytest.raises(Exception, match="timezone-aware"):
-        db_session.flush()
 
 
 def test_recipient_regions_list(db_session: Session) -> None:

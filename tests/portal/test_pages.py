@@ -211,7 +211,7 @@ def test_expired_session_is_refused_and_removed(app, client, recipient_key):
         session = db.get_session()
         session.execute(
             update(SourceSession).values(
-                expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+                expires_day=dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
             )
         )
         session.commit()

@@ -27,23 +27,14 @@ from portal.questionnaire import (
     region_of,
     validate,
 )
+from portal.settings import DEFAULT_REGIONS
 
 ROOT = Path(__file__).resolve().parents[2]
-REGIONS = [
-    "bishkek",
-    "osh_city",
-    "batken",
-    "chuy",
-    "issyk_kul",
-    "jalal_abad",
-    "naryn",
-    "osh",
-    "talas",
-]
+REGIONS = list(DEFAULT_REGIONS)
 TODAY = date(2025, 6, 15)
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
-# DOMAIN.md vocabularies the intake form must offer, code for code.
+# The vocabularies (docs/DESIGN.md section 7) the intake form must offer, code for code.
 DOMAIN_VOCABULARIES = {
     "violation_types": """refusal_of_services stigma_discrimination confidentiality_breach
         physical_violence psychological_violence economic_violence arbitrary_detention

@@ -1,4 +1,4 @@
-"""Routing by region (DESIGN.md section 6): a report is never dropped."""
+"""Routing by region (docs/DESIGN.md section 6): a report is never dropped."""
 
 import pytest
 

@@ -54,6 +54,8 @@ secure_scheme_headers: dict[str, str] = {}
 _SHM = "/dev/shm"  # noqa: S108 - gunicorn's own heartbeat files, per its docs
 worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
 proc_name = "amanat"
+# Files gunicorn itself creates are owner-only too (the app sets 077 as well).
+umask = 0o077
 
 
 class _NoAddresses(logging.Filter):

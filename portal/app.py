@@ -25,6 +25,7 @@ from portal import (
     source_views,
     views,
 )
+from portal.hardening import harden_process
 from portal.settings import Settings
 from portal.wrappers import PortalRequest
 
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     Raises settings.UnsafeConfigError rather than serve with an unsafe
     production configuration.
     """
+    harden_process()  # before anything creates a file (portal.hardening)
     if settings is None:
         settings = Settings.from_env(os.environ)
     settings.check_safe()

@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal import db
+from portal.check_files import check_file_modes
 from portal.check_hosts import check_blob_store, check_host_secrets
 from portal.limits import storage_options
 from portal.models import Recipient
@@ -340,6 +341,7 @@ CHECKS: dict[str, Check] = {
     "disk space": check_disk,
     "host secrets": check_host_secrets,
     "blob store": check_blob_store,
+    "file modes": check_file_modes,
 }
 
 

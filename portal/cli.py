@@ -23,6 +23,7 @@ from crypto.keys import RecipientBundle
 from portal import db
 from portal.backup import BackupError, create_backup, restore_backup
 from portal.cli_hosts import join_command
+from portal.hardening import harden_process
 from portal.hostsecrets import (
     JOIN_FIX,
     SECRET_FILES,
@@ -73,6 +74,8 @@ def _session(settings: Settings) -> Iterator[Session]:
 @click.group()
 def main() -> None:
     """Run and look after an Amanat portal."""
+    # Every file a command creates (init, restore, backup, migrate) is owner-only.
+    harden_process()
 
 
 @main.command()

@@ -92,7 +92,10 @@ def reported(people):
     source = people.app.test_client()
     codename = get_codename(source).codename
     response = submit_report(
-        source, narrative=NARRATIVE, files=[("evidence", "фото.jpg", EVIDENCE, "image/jpeg")]
+        source,
+        narrative=NARRATIVE,
+        contact_me="yes",
+        files=[("evidence", "фото.jpg", EVIDENCE, "image/jpeg")],
     )
     assert response.status_code == 303
     return source, codename, only_report_id(people.app)

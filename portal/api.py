@@ -32,9 +32,10 @@ from crypto.events import verify_event
 from crypto.replies import verify_reply
 from portal import acks, api_auth, intake, retention
 from portal.api_auth import ApiError
-from portal.db import get_session
+from portal.db import get_engine, get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
 from portal.services import blob_store, server_key
+from portal.shred import scrub_database
 from portal.store import StoreError
 from portal.views import current_settings
 
@@ -357,6 +358,9 @@ def put_status(report_id: str) -> dict[str, Any]:
 def delete_report(report_id: str) -> tuple[str, int]:
     report = readable_report(report_id)
     remove_report(get_session(), report.id)
+    # The write-ahead log still holds the deleted rows' pages: empty it now,
+    # not at the next purge (portal.shred).
+    scrub_database(get_engine())
     return "", 204
 
 

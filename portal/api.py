@@ -128,7 +128,13 @@ def _authenticate() -> None:
     request.max_content_length = MAX_BODY_BYTES + 1
     if len(request.get_data(cache=True)) > MAX_BODY_BYTES:
         raise too_large
-    g.reviewer = api_auth.authenticate(get_session(), request)
+    if request.endpoint == "api.identity":
+        return  # public: what a client must know before it can sign
+    g.reviewer = api_auth.authenticate(get_session(), request, _server_identity())
+
+
+def _server_identity() -> str:
+    return base64.b64encode(bytes(server_key().verify_key)).decode("ascii")
 
 
 def _reviewer() -> Recipient:
@@ -146,6 +152,12 @@ def not_found() -> ApiError:
 
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
+
+
+@bp.get("/identity")
+def identity() -> dict[str, Any]:
+    """Unsigned: the receipt key every request signature must name (docs/API.md)."""
+    return {"version": API_VERSION, "receipt_key": _server_identity()}
 
 
 @bp.get("/server")
@@ -320,12 +332,16 @@ def _post_signed_envelope(report_id: str, kind: str) -> tuple[dict[str, Any], in
 
 
 def check_envelope(envelope: bytes, kind: Kind) -> None:
-    """Raise ApiError (400) unless envelope starts like a version 1 envelope of kind."""
+    """Raise ApiError (400) unless envelope starts like a current-version envelope of kind.
+
+    Version 1 is refused: it has no key commitment, so a reviewer could seal
+    different keys to different readers of one signed event.
+    """
     if len(envelope) < _ENVELOPE_START.size:
         raise bad_request("the body is not an envelope")
     magic, version, found = _ENVELOPE_START.unpack_from(envelope)
     if magic != MAGIC or version != VERSION:
-        raise bad_request("the body is not a version 1 envelope")
+        raise bad_request(f"the body is not a version {VERSION} envelope")
     if found != kind:
         noun = "a reply" if kind == Kind.REPLY else "a case event"
         raise bad_request(f"the envelope is not {noun}")

@@ -19,6 +19,14 @@ import click
 
 from admin.airgap import is_offline, queue_reply
 from admin.client import ApiClient, ClientError
+from admin.file_lookup import FileNotFound, find_file
+from admin.reviewer_paths import (
+    KEYFILE_ENV,
+    VAULT_ENV,
+    default_keyfile,
+    default_vault,
+    make_private_parent,
+)
 from admin.sync import SyncError, check_blob, sync
 from admin.vault import Entry, FileEntry, UnknownReportError, Vault, VaultError, VaultReport
 from crypto.errors import KeyFileError, WrongPassphraseError
@@ -93,6 +101,26 @@ def open_keyfile(keyfile: Path) -> ReviewerKey:
         raise click.ClickException(str(exc)) from exc
 
 
+def _existing_keyfile(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    if not value.is_file():
+        raise click.BadParameter(
+            f"no key file at {value}: make one with `amanat-admin keygen`, or give --keyfile"
+            f" or {KEYFILE_ENV}."
+        )
+    return value
+
+
+keyfile_option = click.option(
+    "--keyfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=KEYFILE_ENV,
+    default=lambda: str(default_keyfile()),
+    show_default="~/.local/share/amanat/reviewer.key",
+    callback=_existing_keyfile,
+    help=f"Your key file (or {KEYFILE_ENV}).",
+)
+
+
 @click.group()
 def main() -> None:
     """Amanat reviewer tools: keys, sync, reading and answering reports.
@@ -105,7 +133,12 @@ def main() -> None:
 @main.command()
 @click.option("--name", required=True, help="Your name as the operator will see it.")
 @click.option(
-    "--keyfile", required=True, type=click.Path(path_type=Path), help="Where to write the key file."
+    "--keyfile",
+    type=click.Path(path_type=Path),
+    envvar=KEYFILE_ENV,
+    default=lambda: str(default_keyfile()),
+    show_default="~/.local/share/amanat/reviewer.key",
+    help=f"Where to write the key file (or {KEYFILE_ENV}).",
 )
 @click.option(
     "--bundle",
@@ -130,6 +163,7 @@ def keygen(name: str, keyfile: Path, bundle_path: Path | None, kdf: str) -> None
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     cost = NAMED.get(kdf, MODERATE)
+    make_private_parent(keyfile)
     write_keyfile(keyfile, key, ask_new_passphrase(), cost)
     bundle = key.bundle()
     if bundle_path:
@@ -143,7 +177,7 @@ def keygen(name: str, keyfile: Path, bundle_path: Path | None, kdf: str) -> None
 
 
 @main.command()
-@click.option("--keyfile", required=True, type=click.Path(path_type=Path, exists=True))
+@keyfile_option
 def whoami(keyfile: Path) -> None:
     """Open the key file and show whose it is and its fingerprint."""
     key = open_keyfile(keyfile)
@@ -152,7 +186,6 @@ def whoami(keyfile: Path) -> None:
 
 # -- reports: sync, list, show, export, reply, status ---------------------------
 
-DEFAULT_VAULT = Path("~/.local/share/amanat/vault").expanduser()
 STATUSES = ("received", "in_review", "closed")
 MAX_REPLY_BYTES = 512 * 1024
 
@@ -160,14 +193,13 @@ vault_option = click.option(
     "--vault",
     "vault_dir",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="AMANAT_VAULT",
-    default=DEFAULT_VAULT,
-    show_default=True,
+    envvar=VAULT_ENV,
+    default=lambda: str(default_vault()),
+    show_default="~/.local/share/amanat/vault",
     help="Your local vault (or AMANAT_VAULT).",
 )
-keyfile_option = click.option(
-    "--keyfile", required=True, type=click.Path(path_type=Path, exists=True, dir_okay=False)
-)
+
+
 server_option = click.option(
     "--server", help="The portal's URL (remembered in the vault after the first sync)."
 )
@@ -363,7 +395,7 @@ def _report_json(
 
 @main.command("export")
 @click.argument("report_id")
-@click.argument("blob_id")
+@click.argument("file_name_or_id")
 @click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @keyfile_option
 @server_option
@@ -372,22 +404,24 @@ def _report_json(
 @plain_errors
 def export_command(
     report_id: str,
-    blob_id: str,
+    file_name_or_id: str,
     out: Path,
     keyfile: Path,
     server: str | None,
     proxy: str | None,
     vault_dir: Path,
 ) -> None:
-    """Decrypt one file of a report to --out (it appears only if the whole file verifies).
+    """Decrypt one file of a report, by its name or id, to --out (only if it all verifies).
 
     The export is written to the case's custody log (posted now, or at the next sync).
     """
     if out.exists():
         raise click.ClickException(f"{out} already exists; it was not changed.")
     vault = open_vault(vault_dir, keyfile)
-    if blob_id not in {f.blob_id for f in vault.files(report_id)}:
-        raise click.ClickException(f"Report {report_id} has no file {blob_id}.")
+    try:
+        blob_id = find_file(vault, report_id, file_name_or_id)
+    except FileNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
     manifest = vault.export_file(blob_id, out)
     click.echo(
         f"Wrote {out}: {manifest.filename} ({manifest.content_type}), {manifest.size} bytes, "

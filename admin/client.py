@@ -48,21 +48,25 @@ class ApiError(ClientError):
 
 
 class _SignedAuth(AuthBase):
-    """Sign each prepared request just before it is sent."""
+    """Sign each prepared request just before it is sent, for one server."""
 
-    def __init__(self, key: ReviewerKey) -> None:
+    def __init__(self, key: ReviewerKey, server_identity: str) -> None:
         self._key = key
+        self._server = server_identity
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        url = urlsplit(request.url or "")
-        path = url.path + (f"?{url.query}" if url.query else "")
+        # path_url is the request target requests writes on the wire, escapes
+        # and all: the server checks the signature against exactly that.
+        target = request.path_url
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
         if not isinstance(body, bytes):
             raise TypeError("only in-memory bodies can be signed")
         method = request.method or "GET"
-        request.headers.update(sign_request(self._key.signing, method, path, body))
+        request.headers.update(
+            sign_request(self._key.signing, method, target, body, self._server)
+        )
         return request
 
 
@@ -83,7 +87,8 @@ class ApiClient:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.trust_env = False
-        self.session.auth = _SignedAuth(key)
+        self._key = key
+        self.server_identity: str | None = None
         if proxy:
             self.session.proxies = {"http": proxy, "https": proxy}
 
@@ -112,7 +117,11 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         stream: bool = False,
         ok: tuple[int, ...] = (200,),
+        signed: bool = True,
     ) -> requests.Response:
+        auth: AuthBase | None = None
+        if signed:
+            auth = _SignedAuth(self._key, self.server_identity or self._fetch_identity())
         try:
             response = self.session.request(
                 method,
@@ -122,6 +131,7 @@ class ApiClient:
                 stream=stream,
                 timeout=self.timeout,
                 allow_redirects=False,  # a redirect would change the signed path
+                auth=auth,
             )
         except requests.RequestException as exc:
             raise ConnectionFailed(
@@ -141,6 +151,18 @@ class ApiClient:
         if not isinstance(data, dict):
             raise ClientError("the server's answer is not a JSON object")
         return data
+
+    def _fetch_identity(self) -> str:
+        """Learn the receipt key request signatures must name (GET /api/v1/identity).
+
+        Unsigned, so a server could lie; then it is a server the reviewer
+        never pinned, and sync refuses it (admin.sync pins the receipt key).
+        """
+        found = self._json(self._send("GET", "identity", signed=False)).get("receipt_key")
+        if not isinstance(found, str):
+            raise ClientError("the server did not say its receipt key")
+        self.server_identity = found
+        return found
 
     # -- the API -------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 
 import templates
 from admin import (
+    console_airgap,
     console_case,
     console_errors,
     console_files,
@@ -107,6 +108,7 @@ def create_console(
     app.register_blueprint(console_views.bp)
     app.register_blueprint(console_files.bp)
     app.register_blueprint(console_case.bp)
+    app.register_blueprint(console_airgap.bp)
     app.register_blueprint(stats_views.bp)
     return app
 

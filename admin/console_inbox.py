@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from admin import case_vocab
+from admin.airgap import is_offline
 from admin.case import load_case
 from admin.case_numbers import case_numbers
 from admin.console_forms import STATUSES
@@ -125,6 +126,7 @@ def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str =
         urgent=sum(1 for r in rows if r.urgent),
         awaiting=sum(1 for r in rows if r.awaiting_reply),
         statuses=STATUSES,
+        offline=is_offline(state.vault),
         regions=_options("region"),
         violations=_options("violation_types"),
         perpetrators=_options("perpetrator_types"),

@@ -27,6 +27,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from admin.airgap import is_offline, queue_reply
 from admin.case import load_case
 from admin.client import ApiClient, ClientError
 from admin.console_answers import answer_sections, narrative_of
@@ -273,6 +274,10 @@ def reply(report_id: str) -> Response | tuple[str, int]:
 
 
 def _send_reply(state: Unlocked, report_id: str, text: str) -> None:
+    if is_offline(state.vault):
+        queue_reply(state.vault, report_id, text)
+        state.notify("info", _("Reply kept: it goes out in your next outgoing bundle."))
+        return
     envelope, signature = state.vault.seal_reply(report_id, text)
     with make_client(state) as client:
         stored = client.post_reply(report_id, envelope, signature)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.load [--reports 200] [--threads 200]
 
 The portal runs under gunicorn with the production settings file
-(deploy/gunicorn.conf.py: gthread, 2 workers, 32 threads) on 127.0.0.1, on
+(deploy/gunicorn.conf.py: gthread, 1 worker, 128 threads) on 127.0.0.1, on
 SQLite in a temp directory. Each of N sources takes a codename, then all N
 send a small report (text and a 10 KB file) at the same moment. Afterwards a
 reviewer syncs over the real API and opens every report: the run fails
@@ -53,20 +53,35 @@ class Portal:
     data_dir: Path
     env: dict[str, str]
     reviewer: ReviewerKey
+    pid: int = 0  # gunicorn's master process
 
 
 @contextmanager
-def portal(kdf_cost: str = "minimal", workers: int = 2, threads: int = 32) -> Iterator[Portal]:
-    """The portal under gunicorn with deploy/gunicorn.conf.py, one reviewer registered."""
+def portal(
+    kdf_cost: str = "minimal",
+    workers: int | None = None,
+    threads: int | None = None,
+    connections: int | None = None,
+) -> Iterator[Portal]:
+    """The portal under gunicorn with deploy/gunicorn.conf.py, one reviewer registered.
+
+    workers, threads and connections (per worker) override the settings
+    file's values through its AMANAT_GUNICORN_* variables; None keeps them.
+    """
     with tempfile.TemporaryDirectory(prefix="amanat-bench-") as scratch:
         data_dir = Path(scratch) / "data"
         env = {
             **os.environ,
             "AMANAT_DATA_DIR": str(data_dir),
             "AMANAT_KDF_COST": kdf_cost,
-            "AMANAT_GUNICORN_WORKERS": str(workers),
-            "AMANAT_GUNICORN_THREADS": str(threads),
         }
+        for name, value in (
+            ("WORKERS", workers),
+            ("THREADS", threads),
+            ("CONNECTIONS", connections),
+        ):
+            if value is not None:
+                env[f"AMANAT_GUNICORN_{name}"] = str(value)
         env.pop("AMANAT_DATABASE_URL", None)
         reviewer = ReviewerKey.generate("Bench reviewer")
         _register(env, reviewer)
@@ -82,7 +97,7 @@ def portal(kdf_cost: str = "minimal", workers: int = 2, threads: int = 32) -> It
         process = subprocess.Popen(command, cwd=ROOT, env=env)
         try:
             _wait_for(port)
-            yield Portal(port=port, data_dir=data_dir, env=env, reviewer=reviewer)
+            yield Portal(port=port, data_dir=data_dir, env=env, reviewer=reviewer, pid=process.pid)
         finally:
             process.terminate()
             try:

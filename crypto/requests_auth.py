@@ -1,9 +1,13 @@
 """Signed API requests: how a reviewer proves who sends a request to the server.
 
 No passwords and no bearer tokens: every request carries the reviewer's
-Ed25519 signature over its method, path, a timestamp, a nonce and the hash of
-its body. The server checks the key is registered, the time is close to its
-own, the nonce is new, and the signature holds.
+Ed25519 signature over its method, its request target exactly as sent (path
+and query, percent-escapes and all), the server's identity (its receipt key),
+a timestamp, a nonce and the hash of its body. The server checks the key is
+registered, the time is close to its own, the signature holds over what it
+received, and the nonce is new. A request signed for one path or one server
+verifies on no other. Version-1 signatures (decoded path, no server) are
+refused: the Amanat-Signature-Version header must say 2.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 from nacl.signing import SigningKey, VerifyKey
 
+from crypto import canonical
 from crypto.errors import BadSignatureError
 from crypto.signatures import Purpose, sign, verify
 
@@ -25,30 +30,69 @@ KEY_HEADER = "Amanat-Key"
 TIMESTAMP_HEADER = "Amanat-Timestamp"
 NONCE_HEADER = "Amanat-Nonce"
 SIGNATURE_HEADER = "Amanat-Signature"
+VERSION_HEADER = "Amanat-Signature-Version"
+REQUEST_SIGNATURE_VERSION = 2
 NONCE_BYTES = 16
 
 
-def request_message(method: str, path: str, timestamp: int, nonce: str, body_sha256: str) -> bytes:
-    """The bytes a request signature covers. path includes the query string, as sent."""
-    parts = ["amanat-api-v1", method.upper(), path, str(timestamp), nonce, body_sha256]
-    return "\n".join(parts).encode("utf-8")
+class OldSignatureVersionError(BadSignatureError):
+    """The request is signed in a form this server no longer accepts (version 1)."""
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What a request signature binds; target is the raw request target as sent."""
+
+    method: str
+    target: str
+    server: str  # base64 of the server's Ed25519 receipt key
+    timestamp: int
+    nonce: str
+    body_sha256: str
+
+    def message(self) -> bytes:
+        """The bytes a request signature covers (docs/PROTOCOL.md, "API requests")."""
+        return canonical.encode(
+            {
+                "v": REQUEST_SIGNATURE_VERSION,
+                "method": self.method.upper(),
+                "target": self.target,
+                "server": self.server,
+                "timestamp": self.timestamp,
+                "nonce": self.nonce,
+                "body_sha256": self.body_sha256,
+            }
+        )
 
 
 def sign_request(
-    signing_key: SigningKey, method: str, path: str, body: bytes, now: float | None = None
+    signing_key: SigningKey,
+    method: str,
+    target: str,
+    body: bytes,
+    server: str,
+    now: float | None = None,
 ) -> dict[str, str]:
-    """Return the four headers that authenticate this request."""
-    timestamp = int(time.time() if now is None else now)
-    nonce = os.urandom(NONCE_BYTES).hex()
-    digest = hashlib.sha256(body).hexdigest()
-    signature = sign(
-        signing_key, Purpose.API_REQUEST, request_message(method, path, timestamp, nonce, digest)
+    """Return the headers that authenticate this request to this server.
+
+    target is the request target exactly as it goes on the wire (path and
+    query, not decoded); server is the base64 receipt key of the server.
+    """
+    facts = RequestFacts(
+        method=method,
+        target=target,
+        server=server,
+        timestamp=int(time.time() if now is None else now),
+        nonce=os.urandom(NONCE_BYTES).hex(),
+        body_sha256=hashlib.sha256(body).hexdigest(),
     )
+    signature = sign(signing_key, Purpose.API_REQUEST, facts.message())
     return {
         KEY_HEADER: base64.b64encode(bytes(signing_key.verify_key)).decode("ascii"),
-        TIMESTAMP_HEADER: str(timestamp),
-        NONCE_HEADER: nonce,
+        TIMESTAMP_HEADER: str(facts.timestamp),
+        NONCE_HEADER: facts.nonce,
         SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
+        VERSION_HEADER: str(REQUEST_SIGNATURE_VERSION),
     }
 
 
@@ -63,7 +107,12 @@ class SignedRequest:
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> SignedRequest:
-        """Parse the headers; raise BadSignatureError if any is missing or malformed."""
+        """Parse the headers; raise BadSignatureError if any is missing or malformed.
+
+        Raises OldSignatureVersionError for a request signed in version 1.
+        """
+        if KEY_HEADER in headers and headers.get(VERSION_HEADER) != str(REQUEST_SIGNATURE_VERSION):
+            raise OldSignatureVersionError("request signatures of version 1 are refused")
         try:
             verify_key = base64.b64decode(headers[KEY_HEADER], validate=True)
             timestamp = int(headers[TIMESTAMP_HEADER])
@@ -77,7 +126,11 @@ class SignedRequest:
             raise BadSignatureError("the request's nonce is malformed")
         return cls(verify_key, timestamp, nonce, signature)
 
-    def verify(self, method: str, path: str, body_sha256: str) -> None:
-        """Return if the signature covers this request; raise BadSignatureError otherwise."""
-        message = request_message(method, path, self.timestamp, self.nonce, body_sha256)
-        verify(VerifyKey(self.verify_key), Purpose.API_REQUEST, message, self.signature)
+    def verify(self, method: str, target: str, server: str, body_sha256: str) -> None:
+        """Return if the signature covers this request as received; raise BadSignatureError.
+
+        target is the raw request target the server received, server its own
+        receipt key (base64).
+        """
+        facts = RequestFacts(method, target, server, self.timestamp, self.nonce, body_sha256)
+        verify(VerifyKey(self.verify_key), Purpose.API_REQUEST, facts.message(), self.signature)

@@ -26,7 +26,10 @@ class Purpose(enum.Enum):
     CASE_EVENT = "case-event"
     RECEIPT = "receipt"
     BUNDLE = "recipient-bundle"
-    STATUS = "status"
+    # "status" was listed in version 1 and never used: a report's status is
+    # server-side workflow data the server can change anyway, and PUT
+    # /status is already authenticated by the request signature. The label
+    # stays retired: no new purpose may take it.
     DELIVERY_ACK = "delivery-ack"
     ROSTER = "organisation-roster"
     MEDIA_BUNDLE = "media-bundle"

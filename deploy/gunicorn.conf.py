@@ -11,9 +11,19 @@ Why these values (docs/DEPLOY.md has the longer story):
   own thread, and their `timeout` is only the heartbeat of the worker's main
   loop, which keeps ticking while a thread receives an upload: a 12-hour
   request is not killed. Only a worker whose main loop hangs is.
-- Threads are cheap and uploads are streamed (a constant few MiB each), so
-  many threads let many slow uploads run while pages stay fast. Codename
-  logins (Argon2id, 64 MiB each) are capped inside the portal, not here.
+- One worker with many threads, so that a page never waits while a thread
+  is free. Each slow upload holds a thread for hours. With two workers, the
+  kernel split 50 trickling uploads 40/10 between them; the worker with 40
+  had accepted more connections than its 32 threads, and a landing-page
+  request that it accepted waited 100 s for an upload to finish while the
+  other worker idled. One worker has no such split: a request waits only
+  when all its threads are busy. Threads are started only as needed, and a
+  trickling upload costs about 0.7 MiB (docs/PERFORMANCE.md, "Slow clients").
+  `worker_connections` is the threads plus room for idle keep-alive
+  connections (which hold no thread), so Tor Browser can reuse a stream.
+  Codename logins (Argon2id, 64 MiB each) are capped inside the portal, not
+  here; libsodium and hashlib release the GIL, so one process still uses
+  both cores for them and for sealing.
 - No access log, and nothing that trusts X-Forwarded-*: behind Tor every
   visitor arrives from 127.0.0.1, so such headers could only be forged.
 """
@@ -26,9 +36,13 @@ import re
 bind = "127.0.0.1:8080"
 
 worker_class = "gthread"
-# Two processes per core is plenty: most time is spent waiting on Tor.
-workers = int(os.environ.get("AMANAT_GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("AMANAT_GUNICORN_THREADS", "32"))
+# See the docstring. More workers would bring the split back unless each
+# worker's connections are capped at its threads, so with more than one they
+# are (and gunicorn then keeps no connection alive between requests).
+workers = int(os.environ.get("AMANAT_GUNICORN_WORKERS", "1"))
+threads = int(os.environ.get("AMANAT_GUNICORN_THREADS", "128"))
+_CONNECTIONS = threads + 32 if workers == 1 else threads
+worker_connections = int(os.environ.get("AMANAT_GUNICORN_CONNECTIONS", str(_CONNECTIONS)))
 # The worker heartbeat, not a request time limit (gthread): see above.
 timeout = 120
 # A restart (upgrade, `systemctl restart`) waits this long for requests in

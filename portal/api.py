@@ -32,9 +32,10 @@ from crypto.events import verify_event
 from crypto.replies import verify_reply
 from portal import acks, api_auth, intake, retention
 from portal.api_auth import ApiError
-from portal.db import get_session
+from portal.db import get_engine, get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
 from portal.services import blob_store, server_key
+from portal.shred import scrub_database
 from portal.store import StoreError
 from portal.views import current_settings
 
@@ -127,7 +128,13 @@ def _authenticate() -> None:
     request.max_content_length = MAX_BODY_BYTES + 1
     if len(request.get_data(cache=True)) > MAX_BODY_BYTES:
         raise too_large
-    g.reviewer = api_auth.authenticate(get_session(), request)
+    if request.endpoint == "api.identity":
+        return  # public: what a client must know before it can sign
+    g.reviewer = api_auth.authenticate(get_session(), request, _server_identity())
+
+
+def _server_identity() -> str:
+    return base64.b64encode(bytes(server_key().verify_key)).decode("ascii")
 
 
 def _reviewer() -> Recipient:
@@ -145,6 +152,12 @@ def not_found() -> ApiError:
 
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
+
+
+@bp.get("/identity")
+def identity() -> dict[str, Any]:
+    """Unsigned: the receipt key every request signature must name (docs/API.md)."""
+    return {"version": API_VERSION, "receipt_key": _server_identity()}
 
 
 @bp.get("/server")
@@ -319,12 +332,16 @@ def _post_signed_envelope(report_id: str, kind: str) -> tuple[dict[str, Any], in
 
 
 def check_envelope(envelope: bytes, kind: Kind) -> None:
-    """Raise ApiError (400) unless envelope starts like a version 1 envelope of kind."""
+    """Raise ApiError (400) unless envelope starts like a current-version envelope of kind.
+
+    Version 1 is refused: it has no key commitment, so a reviewer could seal
+    different keys to different readers of one signed event.
+    """
     if len(envelope) < _ENVELOPE_START.size:
         raise bad_request("the body is not an envelope")
     magic, version, found = _ENVELOPE_START.unpack_from(envelope)
     if magic != MAGIC or version != VERSION:
-        raise bad_request("the body is not a version 1 envelope")
+        raise bad_request(f"the body is not a version {VERSION} envelope")
     if found != kind:
         noun = "a reply" if kind == Kind.REPLY else "a case event"
         raise bad_request(f"the envelope is not {noun}")
@@ -357,6 +374,9 @@ def put_status(report_id: str) -> dict[str, Any]:
 def delete_report(report_id: str) -> tuple[str, int]:
     report = readable_report(report_id)
     remove_report(get_session(), report.id)
+    # The write-ahead log still holds the deleted rows' pages: empty it now,
+    # not at the next purge (portal.shred).
+    scrub_database(get_engine())
     return "", 204
 
 

@@ -1,7 +1,8 @@
 """Who sent an API request: the reviewer whose key signed it (docs/API.md).
 
-Each request carries the reviewer's Ed25519 signature over its method, path,
-timestamp, nonce and body hash (crypto.requests_auth). The checks run in the
+Each request carries the reviewer's Ed25519 signature over its method, its
+request target as sent, this server's receipt key, a timestamp, a nonce and
+the body hash (crypto.requests_auth). The checks run in the
 documented order, and the nonce is recorded only once the signature holds,
 so a stranger cannot burn a reviewer's nonces.
 """
@@ -23,6 +24,8 @@ from crypto.requests_auth import (
     NONCE_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    VERSION_HEADER,
+    OldSignatureVersionError,
     SignedRequest,
 )
 from portal.models import ApiNonce, Recipient
@@ -55,27 +58,38 @@ class NotAuthenticated(ApiError):
         super().__init__(401, code, message)
 
 
-def signed_path(request: Request) -> str:
-    """The path a request's signature covers: the query string as sent, no bare "?"."""
-    # request.full_path always ends in "?" and holds the decoded query string;
-    # the client signs the raw one.
-    query = request.query_string.decode("utf-8", "replace")
-    return f"{request.path}?{query}" if query else request.path
+def signed_target(request: Request) -> str:
+    """The request target a signature covers: exactly as the client sent it.
+
+    Never the decoded path: /api/v1/%73erver routes like /api/v1/server but
+    is another request target, so a signature made for one fails on the
+    other. Gunicorn puts the raw target in RAW_URI, Werkzeug in REQUEST_URI.
+    """
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not isinstance(raw, str) or not raw.startswith("/"):
+        raise NotAuthenticated("unsigned", "the server cannot see the request target as sent")
+    return raw
 
 
-def authenticate(session: Session, request: Request) -> Recipient:
+def authenticate(session: Session, request: Request, server_identity: str) -> Recipient:
     """Return the active reviewer who signed request, having recorded its nonce.
 
     Reads the whole body (the caller caps its size first) and commits the
-    session. Raises NotAuthenticated whose code names the first check that
-    failed: unsigned, unknown_key, revoked_key, stale_timestamp,
-    bad_signature, replayed_nonce.
+    session. server_identity is this server's receipt key (base64), which the
+    signature must name. Raises NotAuthenticated whose code names the first
+    check that failed: unsigned, old_signature_version, unknown_key,
+    revoked_key, stale_timestamp, bad_signature, replayed_nonce.
     """
-    names = (KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
+    names = (KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER, VERSION_HEADER)
     # Header names are case-insensitive: look each up in Werkzeug's Headers.
     headers = {name: value for name in names if (value := request.headers.get(name)) is not None}
     try:
         signed = SignedRequest.from_headers(headers)
+    except OldSignatureVersionError as exc:
+        raise NotAuthenticated(
+            "old_signature_version",
+            "requests signed by version 1 are refused: update amanat-admin",
+        ) from exc
     except BadSignatureError as exc:
         raise NotAuthenticated("unsigned", "the request is not signed") from exc
     reviewer = session.scalar(select(Recipient).where(Recipient.verify_key == signed.verify_key))
@@ -90,7 +104,7 @@ def authenticate(session: Session, request: Request) -> Recipient:
         )
     body_sha256 = hashlib.sha256(request.get_data(cache=True)).hexdigest()
     try:
-        signed.verify(request.method, signed_path(request), body_sha256)
+        signed.verify(request.method, signed_target(request), server_identity, body_sha256)
     except BadSignatureError as exc:
         raise NotAuthenticated("bad_signature", "the signature does not verify") from exc
     record_nonce(session, signed, now)

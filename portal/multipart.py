@@ -7,6 +7,7 @@ caller seals them), and keeps only text fields in memory, within limits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -14,14 +15,38 @@ from typing import IO
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-# Reads of 1 MiB: gunicorn's body reader copies what it has buffered on every
-# read, so 64 KiB reads cost a third of the worker's time (py-spy); 1 MiB
-# reads made uploads 1.7x faster (docs/PERFORMANCE.md). Werkzeug's decoder
-# refuses to buffer more than max_form_memory_size (docs/PERFORMANCE.md, "The machine": 1 MiB reads
-# got a 413 under the 500 KB default), so its limit here is 4 MiB; text
-# fields are held to Limits below, not by this buffer.
-READ_SIZE = 1024 * 1024
+# Reads grow from 64 KiB to 1 MiB while the body arrives fast and fall back
+# to 64 KiB when it does not. Fast: gunicorn's body reader copies what it has
+# buffered on every read, so 64 KiB reads cost a third of the worker's time
+# (py-spy); 1 MiB reads made uploads 1.7x faster (docs/PERFORMANCE.md). Slow:
+# a read returns only once it is full, and its buffers (Werkzeug's, gunicorn's
+# and their copies) are held meanwhile, so a source trickling over Tor held
+# about 6.5 MiB of worker memory with 1 MiB reads and holds a tenth of that
+# with 64 KiB ones. Werkzeug's decoder refuses to buffer more than
+# max_form_memory_size (docs/PERFORMANCE.md, "The machine": 1 MiB reads got a
+# 413 under the 500 KB default), so its limit here is 4 MiB; text fields are
+# held to Limits below, not by this buffer.
+MIN_READ = 64 * 1024
+MAX_READ = 1024 * 1024
+FAST_READ_SECONDS = 0.05
 DECODER_BUFFER = 4 * 1024 * 1024
+
+
+class AdaptiveReader:
+    """Reads a stream in pieces sized to how fast it arrives (MIN_READ to MAX_READ)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.size = MIN_READ
+
+    def read(self) -> bytes:
+        started = time.monotonic()
+        data = self._stream.read(self.size)
+        if len(data) == self.size and time.monotonic() - started < FAST_READ_SECONDS:
+            self.size = min(self.size * 2, MAX_READ)
+        else:
+            self.size = MIN_READ
+        return data
 
 
 @dataclass(frozen=True)
@@ -74,8 +99,9 @@ def read_parts(stream: IO[bytes], boundary: bytes, limits: Limits) -> Iterator[P
     field_bytes = bytearray()
     in_file = False
     finished = False
+    reader = AdaptiveReader(stream)
     while not finished:
-        chunk = stream.read(READ_SIZE)
+        chunk = reader.read()
         decoder.receive_data(chunk or None)
         while True:
             try:

@@ -21,6 +21,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import SealedBox
 
 from admin.cli import main as admin_main
+from admin.console import create_console
 from admin.media_bundle import MAGIC
 from crypto import canonical
 from crypto.keys import read_keyfile
@@ -33,6 +34,7 @@ from tests.portal.journey import (
     send_followup,
     submit_report,
     text_of,
+    token_in,
 )
 
 PASSPHRASE = "reviewer passphrase"
@@ -90,7 +92,10 @@ def reported(people):
     source = people.app.test_client()
     codename = get_codename(source).codename
     response = submit_report(
-        source, narrative=NARRATIVE, files=[("evidence", "фото.jpg", EVIDENCE, "image/jpeg")]
+        source,
+        narrative=NARRATIVE,
+        contact_me="yes",
+        files=[("evidence", "фото.jpg", EVIDENCE, "image/jpeg")],
     )
     assert response.status_code == 303
     return source, codename, only_report_id(people.app)
@@ -298,3 +303,57 @@ def test_a_bundle_path_that_is_a_link_is_refused(people, second):
     link = people.tmp / "link.amanat"
     link.symlink_to(second)
     refused(people, link, "is a link")
+
+
+# -- the console on the offline machine ------------------------------------------------
+
+
+def test_the_offline_console_imports_a_bundle_and_keeps_replies_for_the_courier(people, reported):
+    _, _, report_id = reported
+    inbound = people.export("in-1.amanat")
+    console = create_console(people.full, people.offline_vault, None)
+    console.config["TESTING"] = True
+    browser = console.test_client()
+    browser.set_cookie("lang", "en")
+    page = browser.get("/").get_data(as_text=True)
+    browser.post("/", data={"csrf_token": token_in(page), "passphrase": PASSPHRASE})
+
+    inbox = browser.get("/inbox").get_data(as_text=True)
+    assert "Import a bundle" in inbox
+    imported = browser.post(
+        "/bundle/import", data={"csrf_token": token_in(inbox), "path": str(inbound)}
+    )
+    assert imported.status_code == 303
+    inbox = browser.get("/inbox").get_data(as_text=True)
+    assert "Bundle imported: 2 new item(s) for 1 report(s)." in inbox
+    assert "Sync now" not in inbox, "an offline vault offers bundles, not a sync"
+    assert report_id in inbox
+
+    page = browser.get(f"/reports/{report_id}").get_data(as_text=True)
+    assert "NARRATIVE-MARKER" in page
+    browser.post(f"/reports/{report_id}/reply", data={"csrf_token": token_in(page), "text": REPLY})
+    outgoing = people.tmp / "out-1.amanat"
+    inbox = browser.get("/inbox").get_data(as_text=True)
+    assert "it goes out in your next outgoing bundle" in inbox
+    browser.post("/bundle/outgoing", data={"csrf_token": token_in(inbox), "path": str(outgoing)})
+    assert "Outgoing bundle written: 1 reply(ies)" in browser.get("/inbox").get_data(as_text=True)
+    posted = people.on_courier("bundle", "post", "--server", people.live.url, str(outgoing))
+    assert "Accepted: reply to report" in posted.output
+
+
+def test_the_console_names_a_refused_bundle_in_the_reviewers_language(people, second):
+    data = bytearray(second.read_bytes())
+    data[-1] ^= 0x01
+    second.write_bytes(bytes(data))
+    console = create_console(people.full, people.offline_vault, None)
+    console.config["TESTING"] = True
+    browser = console.test_client()
+    browser.set_cookie("lang", "ru")
+    page = browser.get("/").get_data(as_text=True)
+    browser.post("/", data={"csrf_token": token_in(page), "passphrase": PASSPHRASE})
+    inbox = browser.get("/inbox").get_data(as_text=True)
+    before = snapshot(people.offline_vault)
+    browser.post("/bundle/import", data={"csrf_token": token_in(inbox), "path": str(second)})
+    inbox = browser.get("/inbox").get_data(as_text=True)
+    assert "Пакет отклонён, ничего не изменилось" in inbox
+    assert snapshot(people.offline_vault) == before

@@ -19,9 +19,11 @@ from crypto.manifest import open_file
 from crypto.signatures import Purpose, verify
 from crypto.source import derive_source_secrets
 
+from . import reference
 from .make_vectors import file_content, vector_key
 
 VECTORS = Path(__file__).parent / "vectors"
+RETIRED_PURPOSES = {"STATUS": "status"}
 EXPECTED = json.loads((VECTORS / "expected.json").read_text())
 
 
@@ -57,10 +59,14 @@ def test_bundle_vector_verifies():
 def test_signature_vectors_verify(name):
     # The v1 vectors hold the purposes that existed when they were made;
     # purposes added later have their vectors in vectors/v2.json.
-    purpose = Purpose[name]
-    verify_key = VerifyKey(bytes(vector_key("alice").signing.verify_key))
-    signature = bytes.fromhex(EXPECTED["signatures"][purpose.name])
-    verify(verify_key, purpose, b"vector message", signature)
+    verify_key = bytes(vector_key("alice").signing.verify_key)
+    signature = bytes.fromhex(EXPECTED["signatures"][name])
+    if name in RETIRED_PURPOSES:
+        # No longer a Purpose; the vector still verifies under its old label.
+        reference.verify(verify_key, RETIRED_PURPOSES[name], b"vector message", signature)
+        assert RETIRED_PURPOSES[name] not in {p.value for p in Purpose}
+        return
+    verify(VerifyKey(verify_key), Purpose[name], b"vector message", signature)
 
 
 def test_codename_derivation_vector_is_stable():

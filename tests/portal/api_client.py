@@ -23,9 +23,19 @@ class ApiClient:
         self.key = key
         self.now = now
 
-    def headers(self, method: str, path: str, body: bytes = b"") -> dict[str, str]:
-        """The four authentication headers for this request."""
-        return sign_request(self.key.signing, method, path, body, now=self.now)
+    def server_identity(self) -> str:
+        """The receipt key the server names at GET /api/v1/identity (unsigned)."""
+        response = self.client.get("/api/v1/identity")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        identity: str = response.get_json()["receipt_key"]
+        return identity
+
+    def headers(
+        self, method: str, path: str, body: bytes = b"", server: str | None = None
+    ) -> dict[str, str]:
+        """The authentication headers for this request (path: the raw target sent)."""
+        server = server or self.server_identity()
+        return sign_request(self.key.signing, method, path, body, server, now=self.now)
 
     def open(
         self,

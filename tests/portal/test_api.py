@@ -23,7 +23,7 @@ from crypto.events import sign_event, verify_event
 from crypto.keys import ReviewerKey
 from crypto.receipts import Receipt, verify_receipt
 from crypto.replies import sign_reply, verify_reply
-from crypto.requests_auth import NONCE_HEADER, SIGNATURE_HEADER
+from crypto.requests_auth import NONCE_HEADER, SIGNATURE_HEADER, VERSION_HEADER
 from portal import api, api_auth, db
 from portal.models import ApiNonce, Blob, Recipient, Report, ReportRecipient, today
 from portal.recipients import revoke_recipient
@@ -282,9 +282,63 @@ def test_bad_signature_is_401(app: Flask, reviewer: ApiClient) -> None:
 def test_signature_covers_the_query_string_as_sent(app: Flask, reviewer: ApiClient) -> None:
     assert reviewer.get(f"/api/v1/reports?after={today()}").status_code == 200
     assert reviewer.get("/api/v1/reports").status_code == 200
-    # A bare "?" is not part of what is signed (docs/API.md).
+    # The target is signed as sent: a bare "?" makes another one (docs/API.md).
     headers = reviewer.headers("GET", "/api/v1/reports")
-    assert reviewer.client.get("/api/v1/reports?", headers=headers).status_code == 200
+    raw = {"RAW_URI": "/api/v1/reports?", "REQUEST_URI": "/api/v1/reports?"}
+    response = reviewer.client.get("/api/v1/reports", headers=headers, environ_overrides=raw)
+    assert error_of(response) == (401, "bad_signature")
+
+
+@pytest.mark.parametrize(
+    ("signed_for", "sent"),
+    [
+        ("/api/v1/server", "/api/v1/%73erver"),
+        ("/api/v1/%73erver", "/api/v1/server"),
+        ("/api/v1/server", "/api/v1/%73%65rver"),
+        ("/api/v1/reports?after=2026-01-01", "/api/v1/reports?after=2026%2D01%2D01"),
+        ("/api/v1/reports?after=2026%2D01%2D01", "/api/v1/reports?after=2026-01-01"),
+        ("/api/v1/reports", "/api/v1/%72eports"),
+    ],
+)
+def test_a_request_signed_for_one_target_is_refused_on_another_spelling(
+    app: Flask, reviewer: ApiClient, signed_for: str, sent: str
+) -> None:
+    headers = reviewer.headers("GET", signed_for)
+    assert error_of(reviewer.client.get(sent, headers=headers)) == (401, "bad_signature")
+
+
+def test_a_percent_encoded_target_verifies_as_sent(app: Flask, reviewer: ApiClient) -> None:
+    headers = reviewer.headers("GET", "/api/v1/%73erver")
+    assert reviewer.client.get("/api/v1/%73erver", headers=headers).status_code == 200
+
+
+def test_a_request_signed_for_another_server_is_refused(app: Flask, reviewer: ApiClient) -> None:
+    other = b64(bytes(ReviewerKey.generate("Other server").signing.verify_key))
+    headers = reviewer.headers("GET", "/api/v1/server", server=other)
+    assert error_of(reviewer.client.get("/api/v1/server", headers=headers)) == (
+        401,
+        "bad_signature",
+    )
+
+
+def test_a_version_1_request_signature_is_refused_with_its_own_code(
+    app: Flask, reviewer: ApiClient
+) -> None:
+    headers = reviewer.headers("GET", "/api/v1/server")
+    del headers[VERSION_HEADER]
+    assert error_of(reviewer.client.get("/api/v1/server", headers=headers)) == (
+        401,
+        "old_signature_version",
+    )
+
+
+def test_identity_is_public_and_names_the_receipt_key(app: Flask, reviewer: ApiClient) -> None:
+    response = app.test_client().get("/api/v1/identity")
+    assert response.status_code == 200
+    assert (
+        response.get_json()["receipt_key"]
+        == reviewer.get("/api/v1/server").get_json()["receipt_key"]
+    )
 
 
 def test_checks_run_in_the_documented_order(
@@ -454,7 +508,7 @@ def test_reply_that_is_not_a_reply_envelope_is_refused(app: Flask, reviewer: Api
     bodies = [
         message,  # a source's kind of envelope
         b"PK\x03\x04" + reply,  # not an envelope at all
-        reply[:7] + b"\x02" + reply[8:],  # an unknown format version
+        reply[:7] + b"\x03" + reply[8:],  # an unknown format version
         b"AMNTENV",  # too short to say its kind
         b"",
     ]

@@ -61,6 +61,7 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
+from admin import roster
 from admin.case_vocab import EVENT_TYPES, SET_FIELDS, DataError, check_data
 from admin.client import ApiClient, ConnectionFailed
 from admin.sync import post_event
@@ -186,14 +187,18 @@ def _check_blob(
     vault: Vault, report_id: str, blob: dict[str, Any], reviewers: dict[str, str]
 ) -> HistoryItem:
     author_key = blob.get("author_key")
-    name = reviewers.get(str(author_key))
     blob_id = blob["id"]
+    # The pinned roster names authors; without one, the server's listing does.
+    author = roster.author_of(vault, author_key, blob_id)
+    name = author.label if author.status != "unlisted" else reviewers.get(str(author_key))
     if not vault.has_blob(blob_id):
         return HistoryItem(blob_id, "rejected", name, reason="not in the vault yet (run sync)")
-    if author_key not in reviewers:
+    if author.status == "unlisted" and author_key not in reviewers:
         return HistoryItem(
             blob_id, "rejected", None, reason="signed by a key that is not a reviewer of the report"
         )
+    if not author.trusted:
+        return HistoryItem(blob_id, "rejected", name, reason=author.problem)
     envelope = vault.read_blob(blob_id)
     try:
         verify_event(

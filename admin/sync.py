@@ -24,6 +24,7 @@ from nacl.signing import VerifyKey
 
 from admin.acks import acknowledge_held
 from admin.client import ApiClient, ClientError, ConnectionFailed
+from admin.roster import RosterRefused, accept_roster
 from admin.vault import Vault, VaultError, check_id
 from crypto.errors import BadSignatureError
 from crypto.receipts import Receipt, verify_receipt
@@ -61,6 +62,7 @@ class SyncResult:
     reports: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
+    roster_note: str | None = None
 
 
 SAVE_EVERY_SECONDS = 5.0
@@ -79,6 +81,7 @@ def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncRe
     try:
         info = client.server_info()
         receipt_key = _pin_receipt_key(vault, info.get("receipt_key"))
+        result.roster_note = accept_roster(vault, info.get("roster"))
         vault.server_url = client.server_url
         result.posted = post_pending_events(vault, client)
         listing = client.list_reports(after=vault.cursor)
@@ -102,7 +105,7 @@ def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncRe
             vault.cursor = cursor
     except ConnectionFailed as exc:
         raise SyncError(f"{exc}; what was fetched is kept, run sync again to continue") from exc
-    except ClientError as exc:
+    except (ClientError, RosterRefused) as exc:
         raise SyncError(str(exc)) from exc
     finally:
         vault.save()

@@ -30,7 +30,7 @@ from crypto.envelope import MAGIC, VERSION, Kind
 from crypto.errors import BadSignatureError
 from crypto.events import verify_event
 from crypto.replies import verify_reply
-from portal import acks, api_auth, intake, retention
+from portal import acks, api_auth, intake, retention, roster
 from portal.api_auth import ApiError
 from portal.db import get_engine, get_session
 from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
@@ -166,6 +166,8 @@ def server() -> dict[str, Any]:
         "version": API_VERSION,
         "receipt_key": _b64(bytes(server_key().verify_key)),
         "regions": list(current_settings().regions),
+        # The organisation's signed roster (portal.roster): each vault checks it itself.
+        "roster": roster.current_roster_data(get_session()),
     }
     if not _reviewer().region_list:
         # Coordinators (all regions) hear of reports no active key can open.
@@ -318,6 +320,9 @@ def _post_signed_envelope(report_id: str, kind: str) -> tuple[dict[str, Any], in
         raise bad_request(f"a {kind} is sent as application/octet-stream")
     envelope = request.get_data(cache=True)
     check_envelope(envelope, envelope_kind)
+    on_roster = roster.member_verify_keys(get_session())
+    if on_roster is not None and reviewer.verify_key not in on_roster:
+        raise ApiError(403, "not_on_roster", "this key is not on the organisation's roster")
     try:
         signature = base64.b64decode(request.headers.get(header, ""), validate=True)
         digest = hashlib.sha256(envelope).hexdigest()

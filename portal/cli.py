@@ -44,6 +44,8 @@ from portal.recipients import (
 )
 from portal.retention import purge as purge_all
 from portal.retention import stranded_reports
+from portal.roster import current_roster_data
+from portal.roster_cli import roster
 from portal.settings import (
     ConfigError,
     Settings,
@@ -121,6 +123,9 @@ def migrate() -> None:
     click.echo("database is up to date")
 
 
+main.add_command(roster)
+
+
 @main.group()
 def recipient() -> None:
     """Register, list and revoke reviewers' keys."""
@@ -142,6 +147,11 @@ def recipient_add(bundle_file: Path, regions: str) -> None:
     except (BadBundleError, RecipientError) as exc:
         raise click.ClickException(str(exc)) from None
     with _session(settings) as session:
+        if current_roster_data(session) is not None:
+            raise click.ClickException(
+                "this server follows the organisation's signed roster: ask a coordinator "
+                "to add the reviewer (amanat-admin roster add) and publish the new roster"
+            )
         try:
             added = register_recipient(session, bundle, region_list)
         except RecipientError as exc:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     true,
 )
@@ -210,3 +211,21 @@ class InstallationSecret(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class PublishedRoster(Base):
+    """A roster the organisation's coordinator signed, as the operator published it.
+
+    The server keeps every one (they are small) and serves the newest; it
+    checks each against the organisation key of the first, and routes new
+    reports by the newest (portal.roster).
+    """
+
+    __tablename__ = "rosters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger)
+    organisation_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The signed roster exactly as the coordinator's tool wrote it (JSON).
+    body: Mapped[str] = mapped_column(Text)
+    published_day: Mapped[dt.date] = mapped_column(Date, default=today)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import click
 
 from admin.airgap import is_offline, queue_reply
+from admin.case import MISSING_EVENT, load_case
 from admin.client import ApiClient, ClientError
 from admin.file_lookup import FileNotFound, find_file
 from admin.reviewer_paths import (
@@ -400,6 +401,8 @@ def _warnings(vault: Vault, report: VaultReport) -> list[str]:
         warnings.append(f"{UNAPPROVED} (listed as {names}); nothing new is sealed to it.")
     if roster_summary(vault)["pinned"] is False:
         warnings.append(NO_ROSTER)
+    if load_case(vault, report.id).missing:
+        warnings.append(f"{MISSING_EVENT} (see amanat-admin case).")
     return warnings
 
 
@@ -441,6 +444,8 @@ def _report_json(
         # A key the server lists for this report that the pinned roster does
         # not approve: non-empty means "also sealed to an unapproved key".
         "unapproved_recipients": unapproved_recipients(vault, report),
+        # Events a signed event names as seen but that never reached this vault.
+        "missing_events": load_case(vault, report.id).missing,
     }
 
 
@@ -587,8 +592,6 @@ def status_command(
 @plain_errors
 def case_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) -> None:
     """Show a report's case record (folded from its signed events) and its history."""
-    from admin.case import load_case
-
     vault = open_vault(vault_dir, keyfile)
     case = load_case(vault, report_id)
     history = [
@@ -601,8 +604,10 @@ def case_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) 
         }
         for i in case.history
     ]
+    if case.missing:
+        click.echo(f"WARNING: {MISSING_EVENT} ({len(case.missing)} event(s)).", err=True)
     if as_json:
-        out = {"state": case.state, "history": history}
+        out = {"state": case.state, "history": history, "missing_events": case.missing}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False, sort_keys=True))
         return
     click.echo(f"Case of report {report_id}")

@@ -154,6 +154,8 @@ def _first_pin(section: dict[str, Any], roster: Roster) -> str:
             "you were given; nothing was downloaded"
         )
     section.pop("expected", None)
+    if expected is not None:
+        return f"Pinned your organisation's key {found}: it matches the one you were given."
     return (
         f"Pinned your organisation's key, fingerprint {found}. "
         "Compare it with your coordinator's, in person or by phone."

@@ -294,12 +294,19 @@ def purge(grace_seconds: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The torrc of the onion service (/etc/tor/torrc): its address and port are checked.",
 )
-def check(nginx_conf: Path | None, gunicorn_conf: Path | None, torrc: Path | None) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also read every blob and check it against its receipt (slow: reads the whole store).",
+)
+def check(
+    nginx_conf: Path | None, gunicorn_conf: Path | None, torrc: Path | None, deep: bool
+) -> None:
     """Inspect this deployment; print every problem with its fix; exit 1 if any."""
     # Imported here: the check loads the whole app (0.15 s), which no other command needs.
     from portal.check import Deployment, check_deployment
 
-    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf, torrc))
+    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf, torrc, deep))
     count = 0
     for name, problems in found.items():
         if not problems:

@@ -255,12 +255,17 @@ class Vault:
         self._index["receipt_key"] = value
 
     @property
-    def cursor(self) -> str | None:
+    def cursor(self) -> int | None:
+        """The last change number (GET /api/v1/reports?since=) the vault holds all of.
+
+        None for a new vault, and for one made before the change sequence,
+        which kept a day here: it lists everything once and then follows numbers.
+        """
         value = self._index.get("cursor")
-        return value if isinstance(value, str) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @cursor.setter
-    def cursor(self, value: str | None) -> None:
+    def cursor(self, value: int | None) -> None:
         self._index["cursor"] = value
 
     # -- what sync puts in ---------------------------------------------------

@@ -105,6 +105,20 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(20), default="received")
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     updated_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    # The number of the report's latest change, given at commit (portal.sequence):
+    # the reviewers' listing cursor. 0 only until the inserting commit numbers it.
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", index=True
+    )
+
+
+class ChangeCounter(Base):
+    """The one row holding the last number portal.sequence gave to a change."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ReportRecipient(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,11 +15,19 @@ from crypto.keys import ReviewerKey
 
 
 class _AlwaysUnsatisfiable(BaseHTTPRequestHandler):
-    """Answers every request 416, whatever Range it had (or none)."""
+    """Answers every blob request 416, whatever Range it had (or none)."""
 
     seen: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
+        if self.path == "/api/v1/identity":  # what a client asks before it signs
+            body = json.dumps({"version": 1, "receipt_key": "A" * 43 + "="}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         self.seen.append(self.headers.get("Range"))
         self.send_response(416)
         self.send_header("Content-Range", "bytes */0")

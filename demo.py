@@ -17,6 +17,8 @@ named and a non-zero exit status: it never says "running" when it is not.
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import secrets
 import signal
@@ -26,8 +28,15 @@ import sys
 import time
 from pathlib import Path
 
-from crypto.keys import ReviewerKey, read_keyfile_bundle, write_keyfile
+from crypto.keys import (
+    RecipientBundle,
+    ReviewerKey,
+    read_keyfile,
+    read_keyfile_bundle,
+    write_keyfile,
+)
 from crypto.private_files import write_private
+from crypto.roster import Member, Roster
 
 ROOT = Path(__file__).resolve().parent
 DEMO = Path(os.environ.get("AMANAT_DEMO_DIR", ROOT / ".demo"))
@@ -64,25 +73,48 @@ def server_env() -> dict[str, str]:
     }
 
 
-def prepare(keyfile: Path) -> None:
+def prepare(keyfile: Path, passphrase: str) -> None:
+    """Initialise the server and publish a roster, signed by a demo coordinator key, naming
+    the demo reviewer (docs/DEPLOY.md, section "The organisation's roster")."""
     env = server_env()
     subprocess.run([bin_of("amanat-server"), "init"], env=env, check=True, capture_output=True)
-    bundle = DEMO / "reviewer.bundle.json"
-    bundle.write_text(read_keyfile_bundle(keyfile).to_json())
-    listed = subprocess.run(
-        [bin_of("amanat-server"), "recipient", "list"],
+    shown = subprocess.run(
+        [bin_of("amanat-server"), "roster", "show"],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    if read_keyfile_bundle(keyfile).fingerprint not in listed:
-        subprocess.run(
-            [bin_of("amanat-server"), "recipient", "add", str(bundle)],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    bundle = read_keyfile_bundle(keyfile)
+    if bundle.fingerprint in shown:
+        return
+    roster_file = DEMO / "roster.json"
+    roster_file.write_text(json.dumps(demo_roster(bundle, passphrase), indent=2) + "\n")
+    subprocess.run(
+        [bin_of("amanat-server"), "roster", "publish", str(roster_file)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def demo_roster(bundle: RecipientBundle, passphrase: str) -> dict[str, object]:
+    """A roster naming the demo reviewer as a coordinator, signed by the demo organisation key.
+
+    The organisation key is made here on first run, in its own key file
+    (.demo/coordinator.key, the demo passphrase): in a real installation it
+    lives on a coordinator's machine, never on the server.
+    """
+    coordinator_file = DEMO / "coordinator.key"
+    if coordinator_file.exists():
+        organisation = read_keyfile(coordinator_file, passphrase)
+    else:
+        organisation = ReviewerKey.generate("Demo organisation")
+        write_keyfile(coordinator_file, organisation, passphrase)
+    org_key = base64.b64encode(bytes(organisation.signing.verify_key)).decode("ascii")
+    # A serial from the clock only grows from one run to the next.
+    draft = Roster(org_key, int(time.time()), (Member.from_bundle(bundle, (), "coordinator"),))
+    return draft.sign(organisation.signing).to_dict()
 
 
 def console_available() -> bool:
@@ -245,7 +277,7 @@ def run(ports: argparse.Namespace) -> int:
         check_free(ports.console_port, "reviewer console", "--console-port (or CONSOLE_PORT=...)")
     DEMO.mkdir(mode=0o700, exist_ok=True)
     keyfile, passphrase = demo_key()
-    prepare(keyfile)
+    prepare(keyfile, passphrase)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         started = start_all(ports, keyfile, processes)

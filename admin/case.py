@@ -15,7 +15,11 @@ An event::
      "type": "set_priority", "data": {"priority": "high"}}
 
 `clock` is a Lamport clock (the highest clock seen in the report's events,
-plus one); `parents` are the latest events the author had seen.
+plus one); `parents` are the latest events the author had seen. Each of
+those names its own parents in turn, so every signed event vouches for the
+whole history its author had seen: a vault holding an event whose parent it
+never received knows an event is missing from this case (`Case.missing`),
+rather than showing a silently different history.
 
 **The fold** is deterministic and does not depend on the order events
 arrive in: accepted events are sorted by (clock, id) and applied; `set_*`
@@ -61,6 +65,7 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
+from admin import roster
 from admin.case_vocab import EVENT_TYPES, SET_FIELDS, DataError, check_data
 from admin.client import ApiClient, ConnectionFailed
 from admin.sync import post_event
@@ -71,6 +76,7 @@ from crypto.errors import BadSignatureError, EnvelopeError
 from crypto.events import verify_event
 
 EVENT_VERSION = 1
+MISSING_EVENT = "an event is missing from this case: the server has not delivered it"
 MAX_CLOCK = 2**53
 _EVENT_ID = re.compile(r"[0-9a-f]{32}")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -108,6 +114,9 @@ class Case:
     state: dict[str, Any]
     history: list[HistoryItem]
     complaint_ids: list[str] = field(default_factory=list)
+    # Events that an accepted event names as seen by its author but that this
+    # vault never received: the server withheld them (or has not sent them yet).
+    missing: list[str] = field(default_factory=list)
 
 
 def empty_state() -> dict[str, Any]:
@@ -186,14 +195,18 @@ def _check_blob(
     vault: Vault, report_id: str, blob: dict[str, Any], reviewers: dict[str, str]
 ) -> HistoryItem:
     author_key = blob.get("author_key")
-    name = reviewers.get(str(author_key))
     blob_id = blob["id"]
+    # The pinned roster names authors; without one, the server's listing does.
+    author = roster.author_of(vault, author_key, blob_id)
+    name = author.label if author.status != "unlisted" else reviewers.get(str(author_key))
     if not vault.has_blob(blob_id):
         return HistoryItem(blob_id, "rejected", name, reason="not in the vault yet (run sync)")
-    if author_key not in reviewers:
+    if author.status == "unlisted" and author_key not in reviewers:
         return HistoryItem(
             blob_id, "rejected", None, reason="signed by a key that is not a reviewer of the report"
         )
+    if not author.trusted:
+        return HistoryItem(blob_id, "rejected", name, reason=author.problem)
     envelope = vault.read_blob(blob_id)
     try:
         verify_event(
@@ -315,7 +328,9 @@ def fold(items: Iterable[HistoryItem]) -> Case:
         for i in history
         if i.status == "rejected"
     ]
-    return Case(state=state, history=history, complaint_ids=list(complaints))
+    held = {i.event_id for i in history if i.event_id is not None}
+    missing = sorted({p for e in events.values() for p in e["parents"]} - held)
+    return Case(state=state, history=history, complaint_ids=list(complaints), missing=missing)
 
 
 def _apply(

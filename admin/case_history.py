@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ from admin.case import HistoryItem
 from admin.case_registry import BY_CODE, Field
 from admin.vault import Vault
 from crypto.keys import fingerprint
+
+_NAMED_WITH_FINGERPRINT = re.compile(r"\(\d{5}[\d …]*\)$")
 
 
 def short_fingerprints(vault: Vault, report_id: str) -> dict[str, str]:
@@ -50,6 +53,8 @@ def short_fingerprints(vault: Vault, report_id: str) -> dict[str, str]:
 def author_label(item: HistoryItem, fingerprints: Mapping[str, str]) -> str:
     """The author's name and short fingerprint, "Aigul (40721…)"."""
     name = item.author_name or _("unknown author")
+    if _NAMED_WITH_FINGERPRINT.search(name):
+        return name  # the roster's label already carries the fingerprint
     key = str((item.event or {}).get("author", ""))
     return f"{name} ({fingerprints[key]})" if key in fingerprints else name
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import click
 
 from admin.airgap import is_offline, queue_reply
+from admin.case import MISSING_EVENT, load_case
 from admin.client import ApiClient, ClientError
 from admin.file_lookup import FileNotFound, find_file
 from admin.reviewer_paths import (
@@ -26,6 +27,14 @@ from admin.reviewer_paths import (
     default_keyfile,
     default_vault,
     make_private_parent,
+)
+from admin.roster import (
+    NO_ROSTER,
+    UNAPPROVED,
+    RosterRefused,
+    pin_organisation,
+    roster_summary,
+    unapproved_recipients,
 )
 from admin.sync import SyncError, check_blob, sync
 from admin.vault import Entry, FileEntry, UnknownReportError, Vault, VaultError, VaultReport
@@ -255,12 +264,30 @@ def make_client(vault: Vault, server: str | None, proxy: str | None) -> ApiClien
 @server_option
 @proxy_option
 @vault_option
+@click.option(
+    "--organisation-key",
+    "organisation_key",
+    help="Your organisation key's fingerprint, as your coordinator read it to you.",
+)
 @plain_errors
-def sync_command(keyfile: Path, server: str | None, proxy: str | None, vault_dir: Path) -> None:
+def sync_command(
+    keyfile: Path,
+    server: str | None,
+    proxy: str | None,
+    vault_dir: Path,
+    organisation_key: str | None,
+) -> None:
     """Fetch new reports and replies from the server into your vault (still encrypted)."""
     vault = open_vault(vault_dir, keyfile)
+    if organisation_key:
+        try:
+            pin_organisation(vault, organisation_key)
+        except RosterRefused as exc:
+            raise click.ClickException(_sentence(str(exc))) from exc
     with make_client(vault, server, proxy) as client:
         result = sync(vault, client)
+    if result.roster_note:
+        click.echo(result.roster_note, err=True)
     click.echo(
         f"Fetched {len(result.fetched)} blob(s) for {len(set(result.reports))} report(s); "
         f"{len(result.skipped)} already in the vault."
@@ -286,6 +313,8 @@ def list_command(keyfile: Path, vault_dir: Path) -> None:
     for report in reports:
         counts = Counter(b["kind"] for b in report.blobs)
         mark = " " if report.read else "*"
+        if unapproved_recipients(vault, report):
+            mark = "!"
         click.echo(
             f"{mark} {report.id}  {report.status:<9}  created {report.created_day}  "
             f"updated {report.updated_day}  files {counts['file']}  "
@@ -310,11 +339,15 @@ def show_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) 
     if as_json:
         click.echo(
             json.dumps(
-                _report_json(report, answers, files, conversation), indent=2, ensure_ascii=False
+                _report_json(vault, report, answers, files, conversation),
+                indent=2,
+                ensure_ascii=False,
             )
         )
         return
     click.echo(f"Report {report.id}")
+    for warning in _warnings(vault, report):
+        click.echo(f"WARNING: {warning}", err=True)
     click.echo(
         f"Status: {report.status}  created {report.created_day}  updated {report.updated_day}"
     )
@@ -359,14 +392,31 @@ def _manifest_or_problem(vault: Vault, entry: FileEntry) -> Manifest | str:
         return f"DAMAGED: {exc}"
 
 
+def _warnings(vault: Vault, report: VaultReport) -> list[str]:
+    """What a reviewer must see before trusting this report's listing (admin.roster)."""
+    unapproved = unapproved_recipients(vault, report)
+    warnings = []
+    if unapproved:
+        names = ", ".join(repr(r["name"]) for r in unapproved)
+        warnings.append(f"{UNAPPROVED} (listed as {names}); nothing new is sealed to it.")
+    if roster_summary(vault)["pinned"] is False:
+        warnings.append(NO_ROSTER)
+    if load_case(vault, report.id).missing:
+        warnings.append(f"{MISSING_EVENT} (see amanat-admin case).")
+    return warnings
+
+
 def _who(item: Entry) -> str:
     if item.author == "source":
         return "source"
     name = item.author_name or "reviewer"
+    if item.author_check in ("revoked", "not_on_roster"):
+        return f"REJECTED reply ({item.problem}){f': claims {name}' if item.author_name else ''}"
     return name if item.verified else f"UNVERIFIED reply claiming to be from {name}"
 
 
 def _report_json(
+    vault: Vault,
     report: VaultReport,
     answers: dict[str, Any],
     files: list[tuple[FileEntry, Manifest | str]],
@@ -390,6 +440,12 @@ def _report_json(
             for f, m in files
         ],
         "conversation": [asdict(e) for e in conversation],
+        "roster": roster_summary(vault),
+        # A key the server lists for this report that the pinned roster does
+        # not approve: non-empty means "also sealed to an unapproved key".
+        "unapproved_recipients": unapproved_recipients(vault, report),
+        # Events a signed event names as seen but that never reached this vault.
+        "missing_events": load_case(vault, report.id).missing,
     }
 
 
@@ -536,8 +592,6 @@ def status_command(
 @plain_errors
 def case_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) -> None:
     """Show a report's case record (folded from its signed events) and its history."""
-    from admin.case import load_case
-
     vault = open_vault(vault_dir, keyfile)
     case = load_case(vault, report_id)
     history = [
@@ -550,8 +604,10 @@ def case_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) 
         }
         for i in case.history
     ]
+    if case.missing:
+        click.echo(f"WARNING: {MISSING_EVENT} ({len(case.missing)} event(s)).", err=True)
     if as_json:
-        out = {"state": case.state, "history": history}
+        out = {"state": case.state, "history": history, "missing_events": case.missing}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False, sort_keys=True))
         return
     click.echo(f"Case of report {report_id}")
@@ -842,3 +898,9 @@ from admin import cli_airgap  # noqa: E402, F401
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# The coordinator's roster commands use the helpers above.
+from admin.roster_cli import roster  # noqa: E402
+
+main.add_command(roster)

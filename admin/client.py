@@ -171,8 +171,13 @@ class ApiClient:
         return self._json(self._send("GET", "server"))
 
     def list_reports(self, after: str | None = None) -> dict[str, Any]:
-        """GET /api/v1/reports[?after=DAY]: {"cursor": ..., "reports": [...]}."""
+        """GET /api/v1/reports[?after=DAY]: {"cursor": DAY, "reports": [...]} (the old form)."""
         query = {"after": after} if after else None
+        return self._json(self._send("GET", "reports", query=query))
+
+    def list_changes(self, since: int, limit: int) -> dict[str, Any]:
+        """GET /api/v1/reports?since=N&limit=L: {"cursor": N, "more": bool, "reports": [...]}."""
+        query = {"since": str(since), "limit": str(limit)}
         return self._json(self._send("GET", "reports", query=query))
 
     def download_blob(
@@ -193,8 +198,14 @@ class ApiClient:
         )
         with response:
             if response.status_code == 416:
-                # What we hold is not a prefix the server can continue: start over.
+                # What we hold is not a prefix the server can continue: start
+                # over, once. A 416 to a request without a Range is hostile.
                 dest_partial.unlink(missing_ok=True)
+                if not have:
+                    raise ClientError(
+                        f"the server refused blob {blob_id} as an unsatisfiable range (416) "
+                        "although none was asked for"
+                    )
                 return self.download_blob(blob_id, dest_partial, max_bytes=max_bytes)
             mode = "ab"
             if response.status_code == 206:

@@ -43,6 +43,7 @@ from admin.console_forms import (
 )
 from admin.console_inbox import answers_of, danger_banner, inbox_page
 from admin.console_state import Keyring, Unlocked
+from admin.roster import unapproved_recipients
 from admin.sync import SyncError, check_blob, sync
 from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
 from crypto.errors import KeyFileError, WrongPassphraseError
@@ -225,6 +226,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         answers = _answers(state, report_id)
         files = state.vault.files(report_id)
         conversation = state.vault.conversation(report_id)
+        unapproved = unapproved_recipients(state.vault, report)
         case = case_context(state, report_id)
         state.vault.mark_read(report_id)
     status_form.status.data = report.status
@@ -237,6 +239,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         narrative=narrative_of(answers or {}),
         files=files,
         conversation=conversation,
+        unapproved=unapproved,
         reply_form=reply_form,
         status_form=status_form,
         status_options=[(code, status_label(code)) for code in STATUSES],

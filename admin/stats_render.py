@@ -272,7 +272,12 @@ def write_csv_dir(view: ReportView, folder: Path) -> list[Path]:
 
 def report_text(view: ReportView) -> str:
     """The whole report for a terminal."""
-    lines = [view.title, view.scope, *textwrap.wrap(view.consent_note, 88), ""]
+    lines = [
+        view.title,
+        view.scope,
+        *textwrap.wrap(view.consent_note, 88, break_on_hyphens=False),
+        "",
+    ]
     lines += [f"{name}: {shown}" for name, shown in view.headline]
     for table in view.tables:
         width = max([len(t) for t, _s in table.rows] + [len(table.total_label)])
@@ -280,8 +285,10 @@ def report_text(view: ReportView) -> str:
         for text, shown in [*table.rows, (table.total_label, table.totals)]:
             cells = "  ".join(s.rjust(len(c)) for s, c in zip(shown, table.columns, strict=True))
             lines.append(f"  {text.ljust(width)}  {cells}")
-        lines += textwrap.wrap(table.rule, 88, initial_indent="  ", subsequent_indent="  ")
-    lines += ["", *textwrap.wrap(view.suppression_note, 88)]
+        lines += textwrap.wrap(
+            table.rule, 88, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+        )
+    lines += ["", *textwrap.wrap(view.suppression_note, 88, break_on_hyphens=False)]
     return "\n".join(lines) + "\n"
 
 

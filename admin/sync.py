@@ -24,6 +24,7 @@ from nacl.signing import VerifyKey
 
 from admin.acks import acknowledge_held
 from admin.client import ApiClient, ClientError, ConnectionFailed
+from admin.roster import RosterRefused, accept_roster
 from admin.vault import Vault, VaultError, check_id
 from crypto.errors import BadSignatureError
 from crypto.receipts import Receipt, verify_receipt
@@ -61,9 +62,11 @@ class SyncResult:
     reports: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
+    roster_note: str | None = None
 
 
 SAVE_EVERY_SECONDS = 5.0
+PAGE = 500
 
 
 def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncResult:
@@ -79,34 +82,69 @@ def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncRe
     try:
         info = client.server_info()
         receipt_key = _pin_receipt_key(vault, info.get("receipt_key"))
+        result.roster_note = accept_roster(vault, info.get("roster"))
         vault.server_url = client.server_url
         result.posted = post_pending_events(vault, client)
-        listing = client.list_reports(after=vault.cursor)
-        reports = listing.get("reports")
-        if not isinstance(reports, list):
-            raise SyncError("the server's report listing is malformed")
-        last_save = time.monotonic()
-        for raw in reports:
-            _sync_report(vault, client, receipt_key, raw, result)
-            # The index is re-sealed whole on every save: once per report made
-            # a 1,000-report sync quadratic. Every few seconds keeps what a cut
-            # connection loses small (downloaded blobs are skipped next time).
-            if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
-                vault.save()
-                last_save = time.monotonic()
+        _sync_listing(vault, client, receipt_key, result)
         if acknowledge:
             result.acknowledged = acknowledge_held(vault, client)
-        cursor = listing.get("cursor")
-        # A refused blob is listed again only while the cursor stays put.
-        if not result.refused and isinstance(cursor, str) and _DAY.fullmatch(cursor):
-            vault.cursor = cursor
     except ConnectionFailed as exc:
         raise SyncError(f"{exc}; what was fetched is kept, run sync again to continue") from exc
-    except ClientError as exc:
+    except (ClientError, RosterRefused) as exc:
         raise SyncError(str(exc)) from exc
     finally:
         vault.save()
     return result
+
+
+def _sync_listing(
+    vault: Vault, client: ApiClient, receipt_key: VerifyKey, result: SyncResult
+) -> None:
+    """Follow the server's change sequence from the vault's cursor, a page at a time.
+
+    The cursor moves past a report only once all of its blobs are held, and
+    stops before the first report with a refusal, so that report is listed
+    again at the next sync.
+    """
+    since = vault.cursor or 0
+    held_back = False
+    last_save = time.monotonic()
+    while True:
+        reports, cursor, more = check_page(client.list_changes(since, PAGE), since)
+        for raw in reports:
+            refused = len(result.refused)
+            _sync_report(vault, client, receipt_key, raw, result)
+            held_back = held_back or len(result.refused) > refused
+            if not held_back:
+                vault.cursor = raw["seq"]
+            # Every few seconds keeps what a cut connection loses small
+            # (downloaded blobs are skipped next time).
+            if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
+                vault.save()
+                last_save = time.monotonic()
+        if not held_back:
+            vault.cursor = cursor
+        if not more:
+            return
+        since = cursor
+
+
+def check_page(listing: dict[str, Any], since: int) -> tuple[list[Any], int, bool]:
+    """The reports, cursor and more-flag of one page, checked to move forward; raise SyncError."""
+    reports, cursor, more = listing.get("reports"), listing.get("cursor"), listing.get("more")
+    if not isinstance(reports, list) or not isinstance(cursor, int) or not isinstance(more, bool):
+        raise SyncError("the server's report listing is malformed")
+    numbers: list[int] = []
+    for raw in reports:
+        number = raw.get("seq") if isinstance(raw, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool):
+            raise SyncError("the server's report listing is malformed (a report has no number)")
+        numbers.append(number)
+    if numbers != sorted(set(numbers)) or any(not since < n <= cursor for n in numbers):
+        raise SyncError("the server's report listing goes backwards; nothing was taken from it")
+    if more and cursor <= since:
+        raise SyncError("the server's report listing does not move forward")
+    return reports, cursor, more
 
 
 def post_event(

@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
+from admin import roster
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import BadSignatureError, EnvelopeError, NotARecipientError
 from crypto.events import sign_event
@@ -36,6 +37,7 @@ INDEX_NAME = "index.amanat"
 INDEX_VERSION = 1
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _COPY_CHUNK = 64 * 1024
+NOT_A_REVIEWER = "signed by a key that is not one of this report's reviewers"
 
 
 class VaultError(Exception):
@@ -104,6 +106,10 @@ class Entry:
     verified: bool
     author_name: str | None = None
     problem: str | None = None
+    # For a reply, what the organisation's roster says of its author
+    # (admin.roster.Author.status): "roster", "unlisted", "revoked",
+    # "not_on_roster"; "bad_signature" when the signature fails.
+    author_check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,12 +255,17 @@ class Vault:
         self._index["receipt_key"] = value
 
     @property
-    def cursor(self) -> str | None:
+    def cursor(self) -> int | None:
+        """The last change number (GET /api/v1/reports?since=) the vault holds all of.
+
+        None for a new vault, and for one made before the change sequence,
+        which kept a day here: it lists everything once and then follows numbers.
+        """
         value = self._index.get("cursor")
-        return value if isinstance(value, str) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @cursor.setter
-    def cursor(self, value: str | None) -> None:
+    def cursor(self, value: int | None) -> None:
         self._index["cursor"] = value
 
     # -- what sync puts in ---------------------------------------------------
@@ -415,9 +426,11 @@ class Vault:
             return entry
         author_key = blob.get("author_key")
         own_keys = {_b64(bytes(self.key.signing.verify_key)), *self.former_verify_keys()}
-        if author_key not in own_keys and author_key not in reviewers:
-            problem = "signed by a key that is not one of this report's reviewers"
-            return _unverified(entry, problem)
+        author = roster.author_of(self, author_key, blob["id"])
+        if author.status == "unlisted" and author_key not in own_keys | set(reviewers):
+            author = roster.Author("not_on_roster", None, NOT_A_REVIEWER)
+        if not author.trusted:
+            return _unverified(entry, author.problem, author.status, author.label)
         try:
             verify_reply(
                 VerifyKey(_unb64(author_key)),
@@ -426,9 +439,11 @@ class Vault:
                 _unb64(blob.get("signature")),
             )
         except (BadSignatureError, ValueError, TypeError, binascii.Error):
-            return _unverified(entry, "the reviewer's signature does not verify")
-        name = self.key.name if author_key in own_keys else reviewers.get(author_key)
-        return Entry(**{**entry.__dict__, "author_name": name})
+            problem = "the reviewer's signature does not verify"
+            return _unverified(entry, problem, "bad_signature", author.label)
+        name = author.label or (self.key.name if author_key in own_keys else None)
+        name = name or reviewers.get(author_key)
+        return Entry(**{**entry.__dict__, "author_name": name, "author_check": author.status})
 
     def _signed_digest(self, blob: dict[str, Any]) -> str:
         """The SHA-256 a reply's signature covers: the ciphertext as the server received it.
@@ -556,8 +571,7 @@ class Vault:
         """
         report = self.report(report_id)
         try:
-            keys = [_unb64(report.source_key)]
-            keys += [_unb64(r["box_key"]) for r in report.recipients]
+            keys = [_unb64(report.source_key), *self._colleague_box_keys(report)]
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise VaultError(f"report {report_id} has a malformed key in its listing") from exc
         former = {_unb64(k["box_key"]) for k in self._index.setdefault("former_keys", [])}
@@ -579,7 +593,7 @@ class Vault:
         """
         report = self.report(report_id)
         try:
-            keys = [_unb64(r["box_key"]) for r in report.recipients]
+            keys = self._colleague_box_keys(report)
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise VaultError(f"report {report_id} has a malformed key in its listing") from exc
         keys.append(bytes(self.key.box.public_key))
@@ -589,6 +603,17 @@ class Vault:
         envelope = seal_bytes(content, [PublicKey(k) for k in unique], Kind.EVENT)
         digest = hashlib.sha256(envelope).hexdigest()
         return envelope, sign_event(self.key.signing, report_id, digest)
+
+    def _colleague_box_keys(self, report: VaultReport) -> list[bytes]:
+        """The listed recipients' box keys that the pinned roster approves (all without one).
+
+        A key the server lists but the organisation never approved gets
+        nothing new (admin.roster).
+        """
+        approved = roster.sealing_keys(self, report)
+        if approved is not None:
+            return approved
+        return [_unb64(r["box_key"]) for r in report.recipients]
 
     def event_blobs(self, report_id: str) -> list[dict[str, Any]]:
         """The listing entries of the report's case events (present in the vault or not)."""
@@ -644,6 +669,11 @@ class Vault:
         """The id of the report a blob belongs to; KeyError if the vault lists no such blob."""
         return self._blob(blob_id)[0]
 
+    def section(self, name: str) -> dict[str, Any]:
+        """A named part of the index another module keeps (admin.roster); saved with it."""
+        part: dict[str, Any] = self._index.setdefault(name, {})
+        return part
+
     def acknowledged(self) -> set[str]:
         """Blob ids the server has counted as held here, or refused for good (admin.acks)."""
         return set(self._index.setdefault("acked", []))
@@ -659,8 +689,9 @@ class Vault:
         return Manifest(**cached) if cached is not None else None
 
 
-def _unverified(entry: Entry, problem: str) -> Entry:
-    return Entry(**{**entry.__dict__, "verified": False, "problem": problem})
+def _unverified(entry: Entry, problem: str | None, check: str, label: str | None = None) -> Entry:
+    changes = {"verified": False, "problem": problem, "author_check": check, "author_name": label}
+    return Entry(**{**entry.__dict__, **changes})
 
 
 def _b64(data: bytes) -> str:

@@ -218,9 +218,29 @@ def write_keyfile(
     write_private(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a key appears twice")
+    return found
+
+
+def _written_header(body: dict[str, Any]) -> bytes:
+    """The associated data of a key file: everything in it but nonce and ciphertext.
+
+    Taken from the file as written, not rebuilt from the fields this code
+    knows, so a field added, dropped or changed (even one no reader looks
+    at) fails as a wrong passphrase would.
+    """
+    try:
+        return canonical.encode({k: v for k, v in body.items() if k not in ("nonce", "ciphertext")})
+    except canonical.NotCanonicalError as exc:
+        raise KeyFileError("the key file holds a value it cannot hold") from exc
+
+
 def _load_keyfile(path: Path) -> dict[str, Any]:
     try:
-        body = json.loads(Path(path).read_bytes())
+        body = json.loads(Path(path).read_bytes(), object_pairs_hook=_refuse_duplicates)
     except OSError as exc:
         raise KeyFileError(f"cannot read the key file {path}: {exc.strerror}") from exc
     except ValueError as exc:
@@ -260,10 +280,10 @@ def read_keyfile(path: Path, passphrase: str) -> ReviewerKey:
         raise
     except (KeyError, TypeError, ValueError, binascii.Error, BadBundleError) as exc:
         raise KeyFileError("the key file is damaged") from exc
-    header = _keyfile_header(name, cost, salt, bundle)
+    header = _written_header(body)
     wrapping_key = derive(_passphrase_bytes(passphrase), salt, cost, _sodium.AEAD_KEYBYTES)
     try:
-        secret = _sodium.aead_decrypt(ciphertext, _canonical(header), nonce, wrapping_key)
+        secret = _sodium.aead_decrypt(ciphertext, header, nonce, wrapping_key)
     except _sodium.AuthenticationFailed as exc:
         raise WrongPassphraseError("wrong passphrase, or the key file was altered") from exc
     key = ReviewerKey(name=name, box=PrivateKey(secret[:32]), signing=SigningKey(secret[32:64]))

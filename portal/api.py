@@ -16,7 +16,6 @@ import json
 import logging
 import re
 import struct
-from collections import defaultdict
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, jsonify, request, send_file
@@ -30,10 +29,11 @@ from crypto.envelope import MAGIC, VERSION, Kind
 from crypto.errors import BadSignatureError
 from crypto.events import verify_event
 from crypto.replies import verify_reply
-from portal import acks, api_auth, intake, retention
+from portal import acks, api_auth, intake, listing, retention, roster
 from portal.api_auth import ApiError
 from portal.db import get_engine, get_session
-from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, Source, today
+from portal.listing import blob_json, list_reports
+from portal.models import REPORT_STATUSES, Blob, Recipient, Report, ReportRecipient, today
 from portal.services import blob_store, server_key
 from portal.shred import scrub_database
 from portal.store import StoreError
@@ -166,6 +166,8 @@ def server() -> dict[str, Any]:
         "version": API_VERSION,
         "receipt_key": _b64(bytes(server_key().verify_key)),
         "regions": list(current_settings().regions),
+        # The organisation's signed roster (portal.roster): each vault checks it itself.
+        "roster": roster.current_roster_data(get_session()),
     }
     if not _reviewer().region_list:
         # Coordinators (all regions) hear of reports no active key can open.
@@ -175,6 +177,8 @@ def server() -> dict[str, Any]:
 
 @bp.get("/reports")
 def reports() -> dict[str, Any]:
+    if "since" in request.args:
+        return listing.changes_since(get_session(), _reviewer(), request.args)
     cursor = today()  # taken first: a change made during the listing comes again next time
     after = request.args.get("after")
     if after is not None and not _DAY.match(after):
@@ -183,77 +187,13 @@ def reports() -> dict[str, Any]:
         after_day = dt.date.fromisoformat(after) if after else None
     except ValueError as exc:
         raise bad_request("after must be a day, YYYY-MM-DD") from exc
-    listing = list_reports(get_session(), _reviewer(), after_day)
-    return {"cursor": cursor.isoformat(), "reports": listing}
-
-
-def list_reports(
-    session: Session, reviewer: Recipient, after: dt.date | None
-) -> list[dict[str, Any]]:
-    """The reports sealed to reviewer updated on or after after, oldest first, as JSON."""
-    ids = select(ReportRecipient.report_id).where(ReportRecipient.recipient_id == reviewer.id)
+    # The day cursor, kept for vaults and clients made before the change sequence.
+    ids = select(ReportRecipient.report_id).where(ReportRecipient.recipient_id == _reviewer().id)
     chosen = select(Report.id).where(Report.id.in_(ids))
-    if after is not None:
-        chosen = chosen.where(Report.updated_day >= after)
-    rows = session.execute(
-        select(Report, Source.box_public_key)
-        .join(Source, Source.id == Report.source_id)
-        .where(Report.id.in_(chosen))
-        .order_by(Report.created_day, Report.id)
-    ).all()
-    # Reviewers are few: one query for all of them names every reply's author.
-    everyone = {r.id: r for r in session.scalars(select(Recipient))}
-    sealed_to: dict[str, list[Recipient]] = defaultdict(list)
-    for slot in session.scalars(
-        select(ReportRecipient)
-        .where(ReportRecipient.report_id.in_(chosen))
-        .order_by(ReportRecipient.recipient_id)
-    ):
-        recipient = everyone[slot.recipient_id]
-        # Replies are sealed to these keys: a revoked one must not get new ones.
-        if recipient.active:
-            sealed_to[slot.report_id].append(recipient)
-    blobs: dict[str, list[Blob]] = defaultdict(list)
-    for blob in session.scalars(
-        select(Blob).where(Blob.report_id.in_(chosen)).order_by(Blob.created_day, Blob.id)
-    ):
-        blobs[blob.report_id].append(blob)
-    return [
-        {
-            "id": report.id,
-            "status": report.status,
-            "created_day": report.created_day.isoformat(),
-            "updated_day": report.updated_day.isoformat(),
-            "source_key": _b64(source_key),
-            "recipients": [_recipient_json(r) for r in sealed_to[report.id]],
-            "blobs": [_blob_json(b, everyone) for b in blobs[report.id]],
-        }
-        for report, source_key in rows
-    ]
-
-
-def _recipient_json(recipient: Recipient) -> dict[str, Any]:
-    return {
-        "id": recipient.id,
-        "name": recipient.name,
-        "box_key": _b64(recipient.box_key),
-        "verify_key": _b64(recipient.verify_key),
-    }
-
-
-def _blob_json(blob: Blob, reviewers: dict[int, Recipient]) -> dict[str, Any]:
-    author = reviewers.get(blob.recipient_id) if blob.recipient_id is not None else None
-    return {
-        "id": blob.id,
-        "kind": blob.kind,
-        "author": blob.author,
-        "author_key": _b64(author.verify_key) if author is not None else None,
-        "size": blob.size,
-        "sha256": blob.sha256,
-        "receipt": _b64(blob.receipt),
-        "signature": _b64(blob.signature),
-        "created_day": blob.created_day.isoformat(),
-    }
+    if after_day is not None:
+        chosen = chosen.where(Report.updated_day >= after_day)
+    found = list(get_session().scalars(chosen))
+    return {"cursor": cursor.isoformat(), "reports": list_reports(get_session(), found)}
 
 
 def readable_report(report_id: str) -> Report:
@@ -318,6 +258,9 @@ def _post_signed_envelope(report_id: str, kind: str) -> tuple[dict[str, Any], in
         raise bad_request(f"a {kind} is sent as application/octet-stream")
     envelope = request.get_data(cache=True)
     check_envelope(envelope, envelope_kind)
+    on_roster = roster.member_verify_keys(get_session())
+    if on_roster is not None and reviewer.verify_key not in on_roster:
+        raise ApiError(403, "not_on_roster", "this key is not on the organisation's roster")
     try:
         signature = base64.b64decode(request.headers.get(header, ""), validate=True)
         digest = hashlib.sha256(envelope).hexdigest()
@@ -328,7 +271,7 @@ def _post_signed_envelope(report_id: str, kind: str) -> tuple[dict[str, Any], in
     row = intake.store_reply(
         db, blob_store(), server_key(), report, reviewer, envelope, signature, kind=kind
     )
-    return _blob_json(row, {reviewer.id: reviewer}), 201
+    return blob_json(row, {reviewer.id: reviewer}), 201
 
 
 def check_envelope(envelope: bytes, kind: Kind) -> None:

@@ -35,10 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from nacl.signing import SigningKey, VerifyKey
 from sqlalchemy import Connection, Engine, Integer, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from portal import db
+from portal.integrity import HashingReader, content_problem, receipt_problem
 from portal.models import Base, Blob, Recipient, Report, Source, today
 from portal.serverkey import SIGNING_KEY_FILE
 from portal.settings import SECRET_KEY_FILE, Settings, ensure_data_dir
@@ -82,7 +85,8 @@ def create_backup(settings: Settings, out: Path) -> BackupSummary:
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".amanat-backup-") as tmp:
         snapshot = Path(tmp) / DATABASE_NAME
         _snapshot_database(settings.database_url, snapshot)
-        names = _blob_names(snapshot)
+        rows = _blob_rows(snapshot)
+        verify_key = _verify_key(settings)
         summary.reports = _count_reports(snapshot)
         partial = out.with_name(f".{out.name}.partial")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -94,7 +98,7 @@ def create_backup(settings: Settings, out: Path) -> BackupSummary:
                     "day": today().isoformat(),
                     "database": make_url(settings.database_url).get_backend_name(),
                     "reports": summary.reports,
-                    "blobs": len(names),
+                    "blobs": len(rows),
                 }
                 _add_bytes(tar, MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
                 tar.add(snapshot, DATABASE_NAME, recursive=False)
@@ -102,12 +106,7 @@ def create_backup(settings: Settings, out: Path) -> BackupSummary:
                     if (settings.data_dir / name).is_file():
                         tar.add(settings.data_dir / name, f"keys/{name}", recursive=False)
                 store = BlobStore(settings.data_dir, settings.blob_dir)
-                for name in names:
-                    try:
-                        tar.add(store.path_of(name), f"blobs/{name}", recursive=False)
-                        summary.blobs += 1
-                    except (FileNotFoundError, StoreError):
-                        summary.missing.append(name)
+                _add_blobs(tar, store, rows, verify_key, summary)
                 raw.flush()
                 os.fsync(raw.fileno())
             os.replace(partial, out)
@@ -181,6 +180,55 @@ def _copy_rows(src: Connection, dst: Connection) -> None:
         result = src.execution_options(stream_results=True).execute(select(table))
         while batch := result.mappings().fetchmany(_BATCH):
             dst.execute(table.insert(), [dict(row) for row in batch])
+
+
+def _verify_key(settings: Settings) -> VerifyKey:
+    path = settings.data_dir / SIGNING_KEY_FILE
+    try:
+        return SigningKey(path.read_bytes()).verify_key
+    except (OSError, ValueError, TypeError) as exc:
+        raise BackupError(f"cannot read the receipt signing key {path}: {exc}") from exc
+
+
+def _blob_rows(snapshot: Path) -> list[Blob]:
+    with _engine(f"sqlite:///{snapshot}") as engine, Session(engine) as session:
+        rows = list(session.scalars(select(Blob).order_by(Blob.storage_name)))
+        session.expunge_all()
+        return rows
+
+
+def _add_blobs(
+    tar: tarfile.TarFile,
+    store: BlobStore,
+    rows: list[Blob],
+    verify_key: VerifyKey,
+    summary: BackupSummary,
+) -> None:
+    """Copy every blob into tar, checking each against its row and receipt as it is read.
+
+    Raises BackupError naming every blob that does not match: a backup never
+    carries a corrupted blob without a word.
+    """
+    bad: list[str] = []
+    for row in rows:
+        why = receipt_problem(row, verify_key)
+        try:
+            with store.open(row.storage_name) as file:
+                info = tar.gettarinfo(fileobj=file, arcname=f"blobs/{row.storage_name}")
+                reader = HashingReader(file)
+                tar.addfile(info, reader)
+        except (FileNotFoundError, StoreError):
+            summary.missing.append(row.storage_name)  # deleted during the backup
+            continue
+        why = why or content_problem(row, reader.hexdigest(), reader.size)
+        if why is not None:
+            bad.append(f"blob {row.id} (report {row.report_id}): {why}")
+        summary.blobs += 1
+    if bad:
+        raise BackupError(
+            f"{len(bad)} blob(s) do not match their receipts; no backup was written: "
+            + "; ".join(bad)
+        )
 
 
 def _blob_names(snapshot: Path) -> list[str]:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal import db
-from portal.check_files import check_file_modes
+from portal.check_files import check_blobs_deep, check_file_modes
 from portal.check_hosts import check_blob_store, check_host_secrets
 from portal.limits import storage_options
 from portal.models import Recipient
@@ -59,6 +59,8 @@ class Deployment:
     nginx_conf: Path | None = None
     gunicorn_conf: Path | None = None
     torrc: Path | None = None
+    # Read every blob and check it against its receipt (`check --deep`).
+    deep: bool = False
 
 
 Check = Callable[[Deployment], list[Problem]]
@@ -342,6 +344,7 @@ CHECKS: dict[str, Check] = {
     "host secrets": check_host_secrets,
     "blob store": check_blob_store,
     "file modes": check_file_modes,
+    "blob integrity (--deep)": check_blobs_deep,
 }
 
 

@@ -44,6 +44,8 @@ from portal.recipients import (
 )
 from portal.retention import purge as purge_all
 from portal.retention import stranded_reports
+from portal.roster import current_roster_data
+from portal.roster_cli import roster
 from portal.settings import (
     ConfigError,
     Settings,
@@ -121,6 +123,9 @@ def migrate() -> None:
     click.echo("database is up to date")
 
 
+main.add_command(roster)
+
+
 @main.group()
 def recipient() -> None:
     """Register, list and revoke reviewers' keys."""
@@ -142,6 +147,11 @@ def recipient_add(bundle_file: Path, regions: str) -> None:
     except (BadBundleError, RecipientError) as exc:
         raise click.ClickException(str(exc)) from None
     with _session(settings) as session:
+        if current_roster_data(session) is not None:
+            raise click.ClickException(
+                "this server follows the organisation's signed roster: ask a coordinator "
+                "to add the reviewer (amanat-admin roster add) and publish the new roster"
+            )
         try:
             added = register_recipient(session, bundle, region_list)
         except RecipientError as exc:
@@ -284,12 +294,19 @@ def purge(grace_seconds: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The torrc of the onion service (/etc/tor/torrc): its address and port are checked.",
 )
-def check(nginx_conf: Path | None, gunicorn_conf: Path | None, torrc: Path | None) -> None:
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also read every blob and check it against its receipt (slow: reads the whole store).",
+)
+def check(
+    nginx_conf: Path | None, gunicorn_conf: Path | None, torrc: Path | None, deep: bool
+) -> None:
     """Inspect this deployment; print every problem with its fix; exit 1 if any."""
     # Imported here: the check loads the whole app (0.15 s), which no other command needs.
     from portal.check import Deployment, check_deployment
 
-    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf, torrc))
+    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf, torrc, deep))
     count = 0
     for name, problems in found.items():
         if not problems:

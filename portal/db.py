@@ -14,6 +14,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal import sequence
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _EXTENSION = "amanat.db"
@@ -32,6 +34,7 @@ def make_engine(database_url: str) -> Engine:
     # hide_parameters: a statement's values (ids, hashes) stay out of
     # exception texts and so out of error logs.
     engine = create_engine(database_url, pool_pre_ping=True, hide_parameters=True)
+    sequence.watch()  # every session numbers the report changes it commits
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

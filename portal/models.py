@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
     true,
 )
@@ -104,6 +105,20 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(20), default="received")
     created_day: Mapped[dt.date] = mapped_column(Date, default=today)
     updated_day: Mapped[dt.date] = mapped_column(Date, default=today)
+    # The number of the report's latest change, given at commit (portal.sequence):
+    # the reviewers' listing cursor. 0 only until the inserting commit numbers it.
+    change_seq: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", index=True
+    )
+
+
+class ChangeCounter(Base):
+    """The one row holding the last number portal.sequence gave to a change."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ReportRecipient(Base):
@@ -210,3 +225,21 @@ class InstallationSecret(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class PublishedRoster(Base):
+    """A roster the organisation's coordinator signed, as the operator published it.
+
+    The server keeps every one (they are small) and serves the newest; it
+    checks each against the organisation key of the first, and routes new
+    reports by the newest (portal.roster).
+    """
+
+    __tablename__ = "rosters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    serial: Mapped[int] = mapped_column(BigInteger)
+    organisation_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The signed roster exactly as the coordinator's tool wrote it (JSON).
+    body: Mapped[str] = mapped_column(Text)
+    published_day: Mapped[dt.date] = mapped_column(Date, default=today)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Recipient, ReportRecipient
+from portal.roster import member_verify_keys
 
 
 class NotAcceptingReports(Exception):
@@ -19,7 +20,12 @@ class NotAcceptingReports(Exception):
 
 
 def active_recipients(session: Session) -> list[Recipient]:
-    return list(session.scalars(select(Recipient).where(Recipient.active).order_by(Recipient.id)))
+    """Active recipients; once a roster is published, only those on it (portal.roster)."""
+    active = list(session.scalars(select(Recipient).where(Recipient.active).order_by(Recipient.id)))
+    on_roster = member_verify_keys(session)
+    if on_roster is None:
+        return active
+    return [r for r in active if r.verify_key in on_roster]
 
 
 def recipients_for(session: Session, region: str | None) -> list[Recipient]:
@@ -47,5 +53,6 @@ def recipients_of_report(session: Session, report_id: str) -> list[Recipient]:
         .where(ReportRecipient.report_id == report_id, Recipient.active)
         .order_by(Recipient.id)
     )
-    found = list(rows)
+    on_roster = member_verify_keys(session)
+    found = [r for r in rows if on_roster is None or r.verify_key in on_roster]
     return found or recipients_for(session, None)

@@ -38,6 +38,7 @@ from portal.models import Blob, Report
 from portal.multipart import boundary_of
 from portal.questionnaire import in_danger, load_questionnaire, validate
 from portal.questionnaire.validation import DANGER_FIELD
+from portal.roster import roster_knows_author
 from portal.routing import NotAcceptingReports, recipients_of_report
 from portal.services import blob_store, server_key
 from portal.source_login import (
@@ -249,6 +250,8 @@ def conversation(report: Report, source: LoggedIn) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for blob in blobs:
         item: dict[str, Any] = {"kind": blob.kind, "day": blob.created_day, "size": blob.size}
+        if blob.kind == "reply" and not roster_knows_author(get_session(), blob):
+            continue  # the organisation never approved its author (portal.roster)
         if blob.kind == "reply":
             try:
                 with store.open(blob.storage_name) as f:

@@ -8,6 +8,7 @@ migrated schema, dropped again at the end.
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -26,8 +27,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from crypto.keys import ReviewerKey
+from crypto.roster import Member, Revoked, Roster
 from portal import create_app, db
-from portal.recipients import register_recipient
+from portal.roster import current_roster, publish_roster
 from portal.settings import Settings
 
 POSTGRES_ENV = "AMANAT_TEST_POSTGRES_URL"
@@ -119,14 +121,60 @@ def db_session(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
-def add_recipient(app: Flask) -> Callable[..., ReviewerKey]:
-    """A function that makes a reviewer key and registers it: add(name, regions)."""
+def organisation() -> ReviewerKey:
+    """The test organisation's coordinator key: its signing key signs the roster."""
+    return ReviewerKey.generate("Test organisation")
+
+
+def publish_member(
+    session: Session,
+    organisation: ReviewerKey,
+    key: ReviewerKey,
+    regions: Iterable[str] = (),
+    known_regions: Iterable[str] = (),
+) -> None:
+    """Add key to the published roster (or start one) signed by organisation; flush."""
+    member = Member.from_bundle(key.bundle(), tuple(regions))
+    # Tests name regions freely; the operator's command checks them against the settings.
+    change_roster(session, organisation, add=[member], known_regions=known_regions)
+
+
+def change_roster(
+    session: Session,
+    organisation: ReviewerKey,
+    add: Iterable[Member] = (),
+    revoke: Iterable[ReviewerKey] = (),
+    known_regions: Iterable[str] = (),
+) -> None:
+    """Publish the next roster, signed by organisation: members added, keys revoked; flush."""
+    current = current_roster(session)
+    if current is None:
+        org_key = base64.b64encode(bytes(organisation.signing.verify_key)).decode()
+        current = Roster(org_key, 0)
+    serial = current.serial + 1
+    gone = {base64.b64encode(bytes(k.signing.verify_key)).decode() for k in revoke}
+    add = list(add)
+    replaced = gone | {m.verify_key for m in add}
+    members = [m for m in current.members if m.verify_key not in replaced]
+    revoked = [*current.revoked] + [
+        Revoked(m.name, m.box_key, m.verify_key, serial)
+        for m in current.members
+        if m.verify_key in gone
+    ]
+    draft = Roster(current.organisation_key, serial, (*members, *add), tuple(revoked))
+    named = [r for m in draft.members for r in m.regions]
+    publish_roster(session, draft.sign(organisation.signing).to_dict(), [*known_regions, *named])
+
+
+@pytest.fixture
+def add_recipient(app: Flask, organisation: ReviewerKey) -> Callable[..., ReviewerKey]:
+    """A function that makes a reviewer key and puts it on the signed roster: add(name, regions)."""
 
     def add(name: str = "Test reviewer", regions: Iterable[str] = ()) -> ReviewerKey:
         key = ReviewerKey.generate(name)
         with app.app_context():
             session = db.get_session()
-            register_recipient(session, key.bundle(), list(regions))
+            publish_member(session, organisation, key, regions, app.extensions["amanat"].regions)
             session.commit()
         return key
 

@@ -19,6 +19,7 @@ from admin.vault import Vault
 from crypto.envelope import Kind, seal_bytes
 from crypto.events import sign_event
 from crypto.keys import ReviewerKey
+from crypto.roster import Member
 from tests.portal.journey import get_codename, only_report_id, submit_report
 
 # -- the fold, without a server ---------------------------------------------------
@@ -187,6 +188,11 @@ def test_an_event_id_reused_for_other_content_is_rejected():
 FILE_BYTES = b"EVIDENCE " * 1000
 
 
+def label(vault: Vault) -> str:
+    """How the roster names the vault's owner: name and short fingerprint."""
+    return Member.from_bundle(vault.key.bundle()).label
+
+
 @pytest.fixture
 def two(tmp_path, app, add_recipient, live_server):
     """Two reviewers of one report, each with a synced vault: (report id, vault A, vault B)."""
@@ -226,8 +232,9 @@ def test_two_reviewers_see_each_others_events_after_sync(two, live_server):
             assert not sync(vault, client).refused
     state_a, state_b = case_state(a, report_id), case_state(b, report_id)
     assert state_a == state_b
-    assert state_a["qualification"] == {"violation": True, "by": "Айгуль"}
-    assert state_a["responses"][0]["by"] == "Бакыт"
+    # Authors are named by the organisation's roster: name and short fingerprint.
+    assert state_a["qualification"] == {"violation": True, "by": label(a)}
+    assert label(a).startswith("Айгуль (") and state_a["responses"][0]["by"] == label(b)
     assert all(i.status == "verified" for i in load_case(a, report_id).history)
 
 
@@ -246,7 +253,7 @@ def test_concurrent_priority_edits_show_as_a_conflict(two, live_server):
     (conflict,) = state["conflicts"]
     values = {conflict["kept"]["value"]["priority"], conflict["concurrent"][0]["value"]["priority"]}
     assert values == {"high", "urgent"}
-    assert {conflict["kept"]["by"], conflict["concurrent"][0]["by"]} == {"Айгуль", "Бакыт"}
+    assert {conflict["kept"]["by"], conflict["concurrent"][0]["by"]} == {label(a), label(b)}
     # A that now sees both picks one: the conflict is resolved for everyone.
     with api(live_server, a) as client:
         submit_event(a, client, report_id, "set_priority", {"priority": "high"})
@@ -338,7 +345,10 @@ def test_event_by_someone_not_a_reviewer_is_rejected(two):
     b.store_blob(blob["id"], envelope)
     state = case_state(b, report_id)
     assert state["priority"] is None
-    assert state["rejected"][0]["reason"] == "signed by a key that is not a reviewer of the report"
+    assert (
+        state["rejected"][0]["reason"]
+        == "signed by a key that is not on your organisation's roster"
+    )
 
 
 def test_events_are_not_sealed_to_the_source(two):

@@ -16,7 +16,10 @@ from crypto.envelope import Kind, open_bytes
 from crypto.errors import NotARecipientError
 from crypto.kdf import MINIMAL
 from crypto.keys import ReviewerKey, write_keyfile
+from crypto.roster import Member
+from portal import db
 from portal.cli import main as server_main
+from tests.conftest import change_roster
 from tests.portal.journey import get_codename, only_report_id, submit_report
 
 FILE_BYTES = b"evidence " * 30_000
@@ -44,7 +47,13 @@ def _conversation(vault: Vault, report_id: str) -> list[tuple[str, bool, str | N
 
 
 def test_replacing_a_key_end_to_end(
-    tmp_path: Path, app, live_server, runner: CliRunner, recipient_key: ReviewerKey, synced: str
+    tmp_path: Path,
+    app,
+    live_server,
+    runner: CliRunner,
+    recipient_key: ReviewerKey,
+    organisation: ReviewerKey,
+    synced: str,
 ) -> None:
     report_id = synced
     vault_dir = tmp_path / "vault"
@@ -61,6 +70,16 @@ def test_replacing_a_key_end_to_end(
     assert f"sealed only to revoked keys; no active reviewer can open them: {report_id}" in (
         result.output
     )
+
+    # 2b. The coordinator puts the new key on the roster and revokes the old one.
+    with app.app_context():
+        change_roster(
+            db.get_session(),
+            organisation,
+            add=[Member.from_bundle(new_key.bundle())],
+            revoke=[recipient_key],
+        )
+        db.get_session().commit()
 
     # 3. The reviewer re-seals the vault (the CLI, both passphrases from the environment).
     old_file, new_file = tmp_path / "old.key", tmp_path / "new.key"

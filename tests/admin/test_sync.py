@@ -47,7 +47,8 @@ def test_first_sync_fetches_every_blob_and_pins_the_key(
         assert len(result.fetched) == 2 and not result.refused
         assert vault.receipt_key
         again = sync(vault, client)
-    assert again.fetched == [] and sorted(again.skipped) == sorted(result.fetched)
+    # Nothing changed since: the cursor is past every report, none is listed again.
+    assert again.fetched == [] and again.reports == []
     assert vault.answers(reported)["narrative"] == "Меня задержали у пункта ОЗТ."
 
 
@@ -123,3 +124,47 @@ def test_another_reviewers_report_is_not_listed(tmp_path, live_server, add_recip
         with pytest.raises(ApiError) as exc:
             client.set_status(reported, "closed")
     assert exc.value.status == 404
+
+
+def test_a_vault_with_a_day_cursor_lists_everything_once_then_follows_numbers(
+    tmp_path, live_server, recipient_key, reported
+):
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    vault._index["cursor"] = "2026-01-01"  # what a vault made before the sequence kept
+    vault.save()
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    with ApiClient(live_server.url, recipient_key) as client:
+        assert len(sync(vault, client).fetched) == 2
+        assert isinstance(vault.cursor, int) and vault.cursor > 0
+        assert sync(vault, client).reports == []  # nothing changed since the number
+
+
+def test_sync_pages_through_the_listing_and_keeps_its_place(
+    tmp_path, app, client, live_server, recipient_key, reported, monkeypatch
+):
+    import admin.sync
+
+    for n in range(3):
+        get_codename(client)
+        assert submit_report(client, narrative=f"Отчёт {n}").status_code == 303
+    monkeypatch.setattr(admin.sync, "PAGE", 2)
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    with ApiClient(live_server.url, recipient_key) as api:
+        result = sync(vault, api)
+    assert len(set(result.reports)) == 4 and not result.refused
+    listings = [r["path"] for r in live_server.requests if r["path"] == "/api/v1/reports"]
+    assert len(listings) == 2
+    assert Vault.open(tmp_path / "vault", recipient_key).cursor == vault.cursor
+
+
+def test_a_refused_report_is_listed_again_at_the_next_sync(
+    tmp_path, app, live_server, recipient_key, reported
+):
+    ((file_id, path),) = blob_rows(app, reported, "file")
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    with ApiClient(live_server.url, recipient_key) as client:
+        assert [r.blob_id for r in sync(vault, client).refused] == [file_id]
+        path.write_bytes(good)
+        assert sync(vault, client).fetched == [file_id]

@@ -156,3 +156,35 @@ def test_malformed_bundles_are_refused(text):
 def test_reviewer_name_must_be_given():
     with pytest.raises(ValueError):
         ReviewerKey.generate("")
+
+
+@pytest.mark.parametrize(
+    "add",
+    [
+        lambda body: body.update(comment="harmless?"),
+        lambda body: body["kdf"].update(pepper="x"),
+        lambda body: body["bundle"].update(regions=["osh"]),
+        lambda body: body.pop("name"),
+    ],
+    ids=["top-level", "in kdf", "in bundle", "dropped"],
+)
+def test_key_file_fields_unknown_or_missing_are_authenticated_not_ignored(keyfile, add):
+    body = json.loads(keyfile.read_text())
+    add(body)
+    keyfile.write_text(json.dumps(body, ensure_ascii=False, indent=4))
+    with pytest.raises(KeyFileError):
+        read_keyfile(keyfile, "correct horse батарея")
+
+
+def test_key_file_layout_and_spelling_are_free(keyfile, key):
+    # Whitespace, key order and \u escapes are not part of what is authenticated.
+    body = json.loads(keyfile.read_text())
+    keyfile.write_text(json.dumps(dict(reversed(list(body.items()))), ensure_ascii=True))
+    assert bytes(read_keyfile(keyfile, "correct horse батарея").box) == bytes(key.box)
+
+
+def test_key_file_with_a_repeated_field_is_refused(keyfile):
+    text = keyfile.read_text().replace('"version": 1,', '"version": 1, "name": "Mallory",', 1)
+    keyfile.write_text(text)
+    with pytest.raises(KeyFileError):
+        read_keyfile(keyfile, "correct horse батарея")

@@ -16,7 +16,7 @@ from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.keys import ReviewerKey
 from crypto.manifest import Manifest, open_file
 from portal import db
-from portal.models import Blob, Report, Source
+from portal.models import Blob, Report, ReportRecipient, Source
 from portal.services import blob_store
 
 from .multipart_body import content_type, encode
@@ -143,6 +143,12 @@ def reviewer_replies(app: Flask, report_id: str, text: str) -> None:
                 report_id=report_id,
                 kind="reply",
                 author="reviewer",
+                # A reviewer the report is sealed to wrote it (the roster names them).
+                recipient_id=session.scalars(
+                    select(ReportRecipient.recipient_id).where(
+                        ReportRecipient.report_id == report_id
+                    )
+                ).first(),
                 storage_name=pending.name,
                 size=len(blob),
                 sha256=pending.sha256(),

@@ -43,6 +43,10 @@ def good(settings: Settings, redis_url: str) -> Settings:
     installation_salt(settings.data_dir)
     load_or_create_signing_key(settings.data_dir)
     settings.data_dir.chmod(0o700)
+    # The test's fixtures made these under the test's umask, not the server's.
+    database = Path(settings.database_url.removeprefix("sqlite:///"))
+    for path in [*settings.data_dir.rglob("*"), *database.parent.glob(database.name + "*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
     return dataclasses.replace(
         settings,
         production=True,

@@ -1,0 +1,87 @@
+"""`amanat-server roster ...`: publish and show the organisation's signed roster."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+
+import click
+from nacl.signing import VerifyKey
+from sqlalchemy.orm import Session
+
+from crypto.roster import organisation_fingerprint
+from portal import db
+from portal.roster import RosterRefused, current_roster, publish_roster
+from portal.settings import ConfigError, Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def roster() -> None:
+    """The organisation's roster, signed by a coordinator (`amanat-admin roster sign`)."""
+
+
+@roster.command("publish")
+@click.argument("roster_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--new-organisation-key",
+    is_flag=True,
+    help="Accept a roster signed by another organisation key (after a lost coordinator key).",
+)
+def roster_publish(roster_file: Path, new_organisation_key: bool) -> None:
+    """Publish ROSTER_FILE: reviewers on it become the only ones reports are sealed to."""
+    settings = _settings()
+    try:
+        data = json.loads(roster_file.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read the roster {roster_file}: {exc}") from None
+    engine = db.make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            try:
+                published, changes = publish_roster(
+                    session, data, settings.regions, new_organisation=new_organisation_key
+                )
+            except RosterRefused as exc:
+                raise click.ClickException(str(exc)) from None
+            session.commit()
+    finally:
+        engine.dispose()
+    click.echo(f"published roster serial {published.serial}: {len(published.members)} member(s)")
+    for line in changes:
+        click.echo(f"  {line}")
+    click.echo(f"organisation key fingerprint: {_fingerprint(published.organisation_key)}")
+
+
+@roster.command("show")
+def roster_show() -> None:
+    """Show the published roster: its serial, members and revoked keys."""
+    settings = _settings()
+    engine = db.make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            current = current_roster(session)
+    finally:
+        engine.dispose()
+    if current is None:
+        click.echo("No roster published: reports go to every active recipient (tests only).")
+        return
+    click.echo(f"roster serial {current.serial}")
+    click.echo(f"organisation key fingerprint: {_fingerprint(current.organisation_key)}")
+    for member in current.members:
+        regions = ",".join(member.regions) or "all regions"
+        click.echo(f"  {member.role} {member.name}: {member.fingerprint} ({regions})")
+    for revoked in current.revoked:
+        click.echo(f"  revoked {revoked.name} (since serial {revoked.serial})")
+
+
+def _fingerprint(organisation_key: str) -> str:
+    return organisation_fingerprint(VerifyKey(base64.b64decode(organisation_key)))

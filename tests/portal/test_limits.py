@@ -94,7 +94,9 @@ def test_rate_store_down_keeps_nothing_of_a_report(store_down) -> None:
     with store_down.app_context():
         session = db.get_session()
         derived = derive_source_secrets(generate_codename(), bytes(16), MINIMAL)
-        cookie = start_session(session, create_source(session, derived), derived.box, 30)
+        secret = store_down.extensions["amanat"].secret_key.encode("utf-8")
+        source = create_source(session, derived)
+        cookie = start_session(session, source, derived.box, 30, secret)
         session.commit()
     client = store_down.test_client()
     client.set_cookie(COOKIE_NAME, cookie)

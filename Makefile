@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench catalogs translations clean
+.PHONY: screenshots run test lint typecheck unit bench catalogs translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ catalogs: $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d portal/translations
 	$(BIN)/pybabel compile -d admin/translations
+
+# Every source page in ru and ky at 360 px, into docs/screenshots/ (Debian's chromium).
+screenshots: $(STAMP)
+	rm -f docs/screenshots/*.png
+	AMANAT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -p no:cacheprovider --no-cov -q \
+		tests/browser/test_source_safety.py -k screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

@@ -38,15 +38,32 @@ def submit(page: Any, action: str) -> None:
     page.click(f"form[action$='{action}'] button[type=submit]")
 
 
+def open_every_section(page: Any) -> None:
+    """Unfold every <details> of the form, as a source tapping each heading would."""
+    closed = page.locator("form details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()
+
+
+def take_codename(page: Any) -> str:
+    """Read the codename shown, go on to the check step and type the group it asks."""
+    codename = " ".join(page.locator("#codename .group").all_text_contents())
+    page.click("a[href$='step=check']")
+    number = int(page.get_attribute("#check-group", "data-group"))
+    page.fill("input[name=check]", codename.split()[number - 1])
+    submit(page, "/codename")
+    return codename
+
+
 def fill_questionnaire(page: Any) -> None:
     """Answer every question a source can, by hand, as a source would."""
+    open_every_section(page)
     for name in ("store_report", "contact_me", "anonymised_statistics", "share_with_lawyer"):
         page.check(f"input[name={name}]")
     choices = {
         "reporter_role": ["self"],
         "violation_types": ["arbitrary_detention", "physical_violence"],
         "perpetrator_types": ["police"],
-        "incident_date_precision": ["month"],
         "place_type": ["police_station_or_vehicle"],
         "key_population": ["pwid", "ost_client"],
         "gender": ["prefer_not"],
@@ -54,7 +71,6 @@ def fill_questionnaire(page: Any) -> None:
         "consequences": ["injury", "other"],
         "needs": ["legal_aid", "medical"],
         "already_reported_to": ["nobody"],
-        "follow_up": ["via_portal"],
     }
     for name, values in choices.items():
         for value in values:
@@ -79,11 +95,9 @@ def take_journey(page: Any, portal_url: str, reviewer: ReviewerKey, vault: Path,
     step("01-landing")
 
     page.click("a[href='/codename']")
-    codename = page.text_content("#codename").strip()
-    assert re.fullmatch(r"[0-9]{4}( [0-9]{4}){6}", codename)
     step("02-codename")
-    page.check("input[name=saved]")
-    submit(page, "/codename")
+    codename = take_codename(page)
+    assert re.fullmatch(r"[0-9]{4}( [0-9]{4}){6}", codename)
 
     page.wait_for_url(re.compile(r"/report$"))
     fill_questionnaire(page)
@@ -93,7 +107,7 @@ def take_journey(page: Any, portal_url: str, reviewer: ReviewerKey, vault: Path,
     page.wait_for_url(re.compile(r"/report/[^/]+/received$"))
     report_id = page.url.rsplit("/", 2)[-2]
     text = page.text_content("main") or page.text_content("body")
-    assert "Ваше сообщение получено" in text
+    assert "Ваше обращение получено" in text
     assert "Получено 2 файла" in text
     step("04-receipt")
 

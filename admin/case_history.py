@@ -78,7 +78,7 @@ def _value(field: Field, value: Any, complaints: Mapping[str, str]) -> str:
         return long_day(str(value))
     if field.kind == "complaint":
         return complaints.get(str(value), "—")
-    if field.kind == "text":
+    if field.kind in ("text", "reviewer"):
         return str(value)[:12] + "…" if field.name == "blob_id" else str(value)
     code = value
     if field.values is not None:

@@ -41,7 +41,7 @@ from admin.console_forms import (
     UnlockForm,
     status_label,
 )
-from admin.console_inbox import answers_of, danger_banner, inbox_page
+from admin.console_inbox import answers_of, danger_banner, inbox_page, search_reports
 from admin.console_state import Keyring, Unlocked
 from admin.roster import unapproved_recipients
 from admin.sync import SyncError, check_blob, sync
@@ -160,7 +160,11 @@ def language(code: str) -> Response:
 
 @bp.get("/inbox")
 def inbox() -> str:
-    return inbox_page(unlocked())
+    state = unlocked()
+    query = request.args.get("q", "").strip()[:200]
+    if not query:
+        return inbox_page(state)
+    return inbox_page(state, search_reports(state, query), query)
 
 
 def _answers(state: Unlocked, report_id: str) -> dict[str, Any] | None:

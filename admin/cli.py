@@ -481,7 +481,8 @@ def export_command(
     manifest = vault.export_file(blob_id, out)
     click.echo(
         f"Wrote {out}: {manifest.filename} ({manifest.content_type}), {manifest.size} bytes, "
-        f"sha256 {manifest.sha256}; it matches what the source's browser sealed."
+        f"sha256 {manifest.sha256}; it matches the SHA-256 the server computed when it "
+        "sealed the upload at intake."
     )
     _log_custody(vault, server, proxy, report_id, [blob_id], "export")
 
@@ -682,6 +683,28 @@ def event_command(
     else:
         where = "sent" if posted else "kept in the vault; it is sent at the next sync"
     click.echo(f"Event {event['id']} ({event_type}) {where}.")
+
+
+@main.command("verify-package")
+@click.argument("package", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--receipt-key", help="The server's receipt key (base64) the package must name.")
+def verify_package_command(package: Path, receipt_key: str | None) -> None:
+    """Check an evidence package alone: no vault, no key file, no server needed."""
+    from admin.evidence_verify import verify_package
+
+    check = verify_package(package, receipt_key)
+    if check.packer:
+        click.echo(f"Packed by {check.packer}, fingerprint {check.packer_fingerprint}")
+    if check.receipt_key:
+        click.echo(f"Server receipt key {check.receipt_key}")
+    for problem in check.problems:
+        click.echo(f"REFUSED: {problem}")
+    if not check.ok:
+        raise SystemExit(1)
+    click.echo(
+        f"OK: report {check.report_id}: {check.files_checked} files, their receipts "
+        "and the custody log verify. Compare both keys with their owners out of band."
+    )
 
 
 @main.command("verify")

@@ -56,6 +56,8 @@ MANIFEST_NAME = "amanat-backup.json"
 DATABASE_NAME = "database.sqlite"
 KEY_FILES = (SECRET_KEY_FILE, SIGNING_KEY_FILE, SALT_FILE)
 SKIPPED_TABLES = ("source_sessions", "api_nonces")
+# Tables whose one row a migration writes (portal.sequence's counter).
+SEEDED_TABLES = ("change_counter",)
 _BATCH = 500
 # The names portal.store gives blobs (it checks them again on every path).
 BLOB_NAME = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -191,10 +193,16 @@ def _engine(database_url: str) -> Iterator[Engine]:
 
 
 def _copy_rows(src: Connection, dst: Connection) -> None:
-    """Copy every kept table's rows from src to dst, parents before children."""
+    """Copy every kept table's rows from src to dst, parents before children.
+
+    dst is freshly migrated: rows a migration seeds (the change counter) are
+    replaced by the copied ones.
+    """
     for table in Base.metadata.sorted_tables:
         if table.name in SKIPPED_TABLES:
             continue
+        if table.name in SEEDED_TABLES:
+            dst.execute(table.delete())
         result = src.execution_options(stream_results=True).execute(select(table))
         while batch := result.mappings().fetchmany(_BATCH):
             dst.execute(table.insert(), [dict(row) for row in batch])

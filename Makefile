@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench catalogs translations clean
+.PHONY: run test lint typecheck unit bench screenshots catalogs translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ run: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The console's inbox and a report page in Russian at 1280 px, through Debian's chromium.
+screenshots: $(STAMP)
+	AMANAT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider --no-cov -q \
+		tests/browser/test_console_screenshots.py
 
 # Both apps' catalogs from one recipe (babel.cfg): the portal's strings live in
 # portal/ and templates/portal/, the console's in admin/ and templates/admin/.

@@ -4,7 +4,7 @@ No vault, no key file, no server: what a lawyer, a court expert or another
 organisation runs (`amanat-admin verify-package`). The package's
 statement.json is signed by the reviewer who packed it; it names every file
 with its plaintext and ciphertext SHA-256, the server's receipt, and the
-custody log that reviewer decrypted. docs/PROTOCOL.md section 10 gives the
+custody log that reviewer decrypted. docs/PROTOCOL.md section 8 gives the
 formats; VERIFY.txt inside the package explains the same checks for sha256sum.
 """
 

@@ -21,6 +21,7 @@ from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
 from admin.case import HistoryItem
+from admin.roster import pinned_roster
 from admin.case_registry import BY_CODE, Field
 from admin.vault import Vault
 from crypto.keys import fingerprint
@@ -29,7 +30,14 @@ _NAMED_WITH_FINGERPRINT = re.compile(r"\(\d{5}[\d …]*\)$")
 
 
 def short_fingerprints(vault: Vault, report_id: str) -> dict[str, str]:
-    """Verify key (b64) to the first group of its key fingerprint, for the report's reviewers."""
+    """Verify key (b64) to the first group of its key fingerprint, for the report's reviewers.
+
+    Empty once the vault has pinned an organisation roster: authors' names
+    then come from the roster with their fingerprint (admin.roster), and the
+    keys the server lists are not to be believed.
+    """
+    if pinned_roster(vault) is not None:
+        return {}
     keys = [(r.get("box_key"), r.get("verify_key")) for r in vault.report(report_id).recipients]
     own = vault.key
     keys.append(

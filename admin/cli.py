@@ -686,6 +686,8 @@ def verify_package_command(package: Path, receipt_key: str | None) -> None:
         click.echo(f"Packed by {check.packer}, fingerprint {check.packer_fingerprint}")
     if check.receipt_key:
         click.echo(f"Server receipt key {check.receipt_key}")
+    if check.organisation_fingerprint:
+        click.echo(f"Roster signed by the organisation key {check.organisation_fingerprint}")
     for problem in check.problems:
         click.echo(f"REFUSED: {problem}")
     if not check.ok:

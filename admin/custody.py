@@ -21,7 +21,7 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
-from admin import evidence_page
+from admin import evidence_page, roster
 from admin.case import load_case, submit_event, today
 from admin.client import ApiClient
 from admin.evidence_verify import STATEMENT, STATEMENT_SIGNATURE
@@ -256,6 +256,7 @@ def _add_logs(
     package.writestr("custody_log.json", _json(custody))
     package.writestr("events.json", _json(signatures))
     package.writestr("receipt_key.txt", f"{vault.receipt_key}\n")
+    entry = _roster_entry(vault, package)
     statement = evidence_page.statement(
         report_id,
         today(),
@@ -264,6 +265,7 @@ def _add_logs(
         entries,
         custody,
         signatures,
+        entry,
     )
     package.writestr(STATEMENT, statement)
     signature = sign(vault.key.signing, Purpose.EVIDENCE, statement)
@@ -273,6 +275,21 @@ def _add_logs(
     package.writestr("VERIFY.txt", page)
     package.writestr("README.txt", page)
     package.writestr("verify_package.py", evidence_page.SCRIPT)
+
+
+def _roster_entry(vault: Vault, package: zipfile.ZipFile) -> dict[str, Any] | None:
+    """Add the pinned roster to the package; return the packer's entry in it, if any.
+
+    With it a reader sees the packer is a member without asking anyone but
+    the organisation for its key.
+    """
+    pinned = roster.pinned_roster(vault)
+    if pinned is None:
+        return None
+    package.writestr("roster.json", _json(pinned.to_dict()))
+    own_key = base64.b64encode(bytes(vault.key.signing.verify_key)).decode("ascii")
+    member = pinned.member(own_key)
+    return member.to_dict() if member is not None else None
 
 
 def _safe_name(filename: str) -> str:

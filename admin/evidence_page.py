@@ -20,6 +20,7 @@ def statement(
     files: list[dict[str, Any]],
     custody: list[dict[str, Any]],
     events: list[dict[str, Any]],
+    roster_entry: dict[str, Any] | None,
 ) -> bytes:
     """The canonical bytes the packing reviewer signs (purpose evidence-package)."""
     return canonical.encode(
@@ -33,6 +34,7 @@ def statement(
             "files": files,
             "custody": custody,
             "events": events,
+            "roster_entry": roster_entry,
         }
     )
 
@@ -50,6 +52,8 @@ What is here
                      receipt; the custody log that reviewer decrypted and checked
   statement.sig      that reviewer's Ed25519 signature (base64) over statement.json
   packer.bundle.json that reviewer's public keys and fingerprint
+  roster.json        the organisation's signed list of its reviewers, if the
+                     packer had one; statement.json repeats the packer's entry
   receipt_key.txt    the server's public receipt key (Ed25519, base64)
   events/            the encrypted case events whose author signatures are listed
   verify_package.py  the checks below in 60 lines of Python (needs PyNaCl)

@@ -26,6 +26,7 @@ from crypto.errors import BadBundleError, BadSignatureError, CryptoError
 from crypto.events import verify_event
 from crypto.keys import RecipientBundle
 from crypto.receipts import Receipt, verify_receipt
+from crypto.roster import RosterError, from_signed, organisation_fingerprint
 from crypto.signatures import Purpose, verify
 
 STATEMENT = "statement.json"
@@ -42,6 +43,7 @@ class PackageCheck:
     packer: str | None = None
     packer_fingerprint: str | None = None
     receipt_key: str | None = None
+    organisation_fingerprint: str | None = None
     files_checked: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -122,6 +124,30 @@ def _check_contents(
         check.problems.append("custody_log.json: differs from the signed statement")
     for event in statement["events"]:
         _check_event(package, statement["report_id"], event, check)
+    _check_roster(package, statement, check)
+
+
+def _check_roster(package: zipfile.ZipFile, statement: dict[str, Any], check: PackageCheck) -> None:
+    entry = statement.get("roster_entry")
+    try:
+        data = json.loads(package.read("roster.json"))
+    except KeyError:
+        if entry is not None:
+            check.problems.append("roster.json: missing, though the statement names a roster entry")
+        return
+    except ValueError:
+        check.problems.append("roster.json: not JSON")
+        return
+    try:
+        roster = from_signed(data)
+    except RosterError as exc:
+        check.problems.append(f"roster.json: {exc}")
+        return
+    organisation = VerifyKey(base64.b64decode(roster.organisation_key))
+    check.organisation_fingerprint = organisation_fingerprint(organisation)
+    member = roster.member(statement["packer"]["verify_key"])
+    if member is None or member.to_dict() != entry:
+        check.problems.append("roster.json: the packer is not the member the statement names")
 
 
 def _check_file(

@@ -335,3 +335,17 @@ def test_a_package_checked_against_another_server_key_is_refused(package):
     other = base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()
     check = verify_package(package, receipt_key=other)
     assert check.problems == ["the package names another server receipt key than the one given"]
+
+
+def test_the_packers_roster_entry_travels_with_the_package(tmp_path, package, vault):
+    check = verify_package(package)
+    assert check.ok, check.problems
+    assert check.organisation_fingerprint is not None
+    with zipfile.ZipFile(package) as zipped:
+        statement = json.loads(zipped.read("statement.json"))
+        roster = json.loads(zipped.read("roster.json"))
+    assert statement["roster_entry"]["fingerprint"] == vault.key.bundle().fingerprint
+    roster["members"][0]["name"] = "Someone else"
+    changed = {"roster.json": json.dumps(roster).encode()}
+    check = verify_package(rewrite(package, tmp_path / "r.zip", changed))
+    assert check.problems == ["roster.json: the roster's signature does not verify"]

@@ -21,8 +21,8 @@ from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
 from admin.case import HistoryItem
-from admin.roster import pinned_roster
 from admin.case_registry import BY_CODE, Field
+from admin.roster import pinned_roster
 from admin.vault import Vault
 from crypto.keys import fingerprint
 

@@ -42,6 +42,7 @@ or whose content is malformed is rejected: listed, never applied.
         "complaints": [{"institution", "day", "reply"}],
         "outcome": {"resolution": str | None, "closed_day": str | None},
         "consent": [{"action", "agreed", "day"}],
+        "assignee": str | None (the case worker the case is assigned to),
         "conflicts": [{"field", "kept": {...}, "concurrent": [{...}]}],
         "rejected": [{"blob_id", "event_id", "author_name", "reason"}],
     }
@@ -129,6 +130,7 @@ def empty_state() -> dict[str, Any]:
         "complaints": [],
         "outcome": {"resolution": None, "closed_day": None},
         "consent": [],
+        "assignee": None,
         "conflicts": [],
         "rejected": [],
     }
@@ -354,6 +356,8 @@ def _apply(
         state["priority"] = data["priority"]
     elif kind == "set_client_code":
         state["client_code"] = data["client_code"]
+    elif kind == "set_assignee":
+        state["assignee"] = data["assignee"]
     elif kind == "set_outcome":
         state["outcome"] = {"resolution": data["resolution"], "closed_day": data.get("closed_day")}
     elif kind == "set_complaint_reply":

@@ -22,6 +22,7 @@ from nacl.signing import VerifyKey
 
 from admin.case import HistoryItem
 from admin.case_registry import BY_CODE, Field
+from admin.roster import pinned_roster
 from admin.vault import Vault
 from crypto.keys import fingerprint
 
@@ -29,7 +30,14 @@ _NAMED_WITH_FINGERPRINT = re.compile(r"\(\d{5}[\d …]*\)$")
 
 
 def short_fingerprints(vault: Vault, report_id: str) -> dict[str, str]:
-    """Verify key (b64) to the first group of its key fingerprint, for the report's reviewers."""
+    """Verify key (b64) to the first group of its key fingerprint, for the report's reviewers.
+
+    Empty once the vault has pinned an organisation roster: authors' names
+    then come from the roster with their fingerprint (admin.roster), and the
+    keys the server lists are not to be believed.
+    """
+    if pinned_roster(vault) is not None:
+        return {}
     keys = [(r.get("box_key"), r.get("verify_key")) for r in vault.report(report_id).recipients]
     own = vault.key
     keys.append(
@@ -78,7 +86,7 @@ def _value(field: Field, value: Any, complaints: Mapping[str, str]) -> str:
         return long_day(str(value))
     if field.kind == "complaint":
         return complaints.get(str(value), "—")
-    if field.kind == "text":
+    if field.kind in ("text", "reviewer"):
         return str(value)[:12] + "…" if field.name == "blob_id" else str(value)
     code = value
     if field.values is not None:

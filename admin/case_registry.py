@@ -25,8 +25,9 @@ from admin.stats import N_
 class Field:
     """One field of an event's form and data.
 
-    kind is "choice" (a select starting at "—"), "text", "day" or
-    "complaint" (a select of the case's complaints). For a choice, `options`
+    kind is "choice" (a select starting at "—"), "text", "day",
+    "complaint" (a select of the case's complaints) or "reviewer" (a select
+    of the report's case workers, by name). For a choice, `options`
     are the codes offered; `values` maps a code to the data's value when they
     differ (yes/no to true/false); `labels` names the options when the
     console's vocabulary labels (case_label with `vocab`) do not.
@@ -204,6 +205,13 @@ REGISTRY: tuple[EventType, ...] = (
         },
         pick=lambda data: data.get("agreed"),
         button=N_("Add"),
+    ),
+    EventType(
+        "set_assignee",
+        N_("Assigned to"),
+        (Field("assignee", N_("Case worker"), kind="reviewer"),),
+        N_("Case assigned to %(assignee)s by %(who)s on %(when)s"),
+        button=N_("Assign"),
     ),
     EventType(
         "custody",

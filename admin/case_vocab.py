@@ -60,6 +60,7 @@ SET_FIELDS = {
     "set_client_code": "client_code",
     "set_complaint_reply": "complaint_reply",
     "set_outcome": "outcome",
+    "set_assignee": "assignee",
 }
 EVENT_TYPES = (
     "set_qualification",
@@ -71,6 +72,7 @@ EVENT_TYPES = (
     "set_complaint_reply",
     "set_outcome",
     "add_consent",
+    "set_assignee",
     "custody",
 )
 
@@ -152,6 +154,7 @@ SCHEMAS: dict[str, dict[str, Check]] = {
     "set_complaint_reply": {"complaint": _pattern(_HEX), "reply": _text},
     "set_outcome": {"resolution": _one_of(RESOLUTIONS), "closed_day": _optional_day},
     "add_consent": {"action": _one_of(CONSENT_ACTIONS), "agreed": _bool, "day": _day},
+    "set_assignee": {"assignee": _text},
     "custody": {
         "action": _one_of(CUSTODY_ACTIONS),
         "blob_id": _pattern(_BLOB_ID),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import sys
@@ -13,10 +12,17 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urlsplit
 
 import click
 
+from admin.actions import (
+    NoServerError,
+    OnionNeedsProxyError,
+    client_for,
+    leaks_names,
+    send_reply,
+    set_status,
+)
 from admin.airgap import is_offline, queue_reply
 from admin.case import MISSING_EVENT, load_case
 from admin.client import ApiClient, ClientError
@@ -36,7 +42,7 @@ from admin.roster import (
     roster_summary,
     unapproved_recipients,
 )
-from admin.sync import SyncError, check_blob, sync
+from admin.sync import SyncError, sync
 from admin.vault import Entry, FileEntry, UnknownReportError, Vault, VaultError, VaultReport
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, NAMED
@@ -245,18 +251,19 @@ def open_vault(vault_dir: Path, keyfile: Path) -> Vault:
 
 def make_client(vault: Vault, server: str | None, proxy: str | None) -> ApiClient:
     """A client for --server (or the remembered server), through --proxy if given."""
-    url = server or vault.server_url
-    if not url:
-        raise click.UsageError("Give --server URL: this vault has not synced with a server yet.")
-    proxy = proxy or vault.proxy
-    host = urlsplit(url).hostname or ""
-    if host.endswith(".onion") and not proxy:
-        raise click.UsageError("An .onion server needs --proxy socks5h://127.0.0.1:9050 (Tor).")
-    if proxy and proxy.startswith("socks5://"):
+    try:
+        client = client_for(vault, server, proxy)
+    except NoServerError:
+        raise click.UsageError(
+            "Give --server URL: this vault has not synced with a server yet."
+        ) from None
+    except OnionNeedsProxyError:
+        raise click.UsageError(
+            "An .onion server needs --proxy socks5h://127.0.0.1:9050 (Tor)."
+        ) from None
+    if leaks_names(vault.proxy):
         click.echo("Warning: socks5:// resolves names outside the proxy; use socks5h://.", err=True)
-    if proxy:
-        vault.proxy = proxy
-    return ApiClient(url, vault.key, proxy=proxy)
+    return client
 
 
 @main.command("sync")
@@ -481,7 +488,8 @@ def export_command(
     manifest = vault.export_file(blob_id, out)
     click.echo(
         f"Wrote {out}: {manifest.filename} ({manifest.content_type}), {manifest.size} bytes, "
-        f"sha256 {manifest.sha256}; it matches what the source's browser sealed."
+        f"sha256 {manifest.sha256}; it matches the SHA-256 the server computed when it "
+        "sealed the upload at intake."
     )
     _log_custody(vault, server, proxy, report_id, [blob_id], "export")
 
@@ -533,26 +541,10 @@ def reply_command(
         queue_reply(vault, report_id, text)
         click.echo(f"Reply to report {report_id} kept; it goes out in your next outgoing bundle.")
         return
-    envelope, signature = vault.seal_reply(report_id, text)
     with make_client(vault, server, proxy) as client:
-        stored = client.post_reply(report_id, envelope, signature)
-    _keep_own_reply(vault, report_id, stored, envelope)
+        if not send_reply(vault, client, report_id, text):
+            click.echo("Warning: the server's answer does not describe this reply.", err=True)
     click.echo(f"Reply sent to report {report_id}. The source sees it at their next login.")
-
-
-def _keep_own_reply(vault: Vault, report_id: str, stored: Any, envelope: bytes) -> None:
-    """Put the reply just sent into the vault, if the server's answer describes it."""
-    try:
-        blob = check_blob(stored)
-        ok = blob["sha256"] == hashlib.sha256(envelope).hexdigest()
-    except (ValueError, KeyError, TypeError, VaultError):
-        ok = False
-    if ok:
-        vault.add_blob_listing(report_id, blob)
-        vault.store_blob(blob["id"], envelope)
-        vault.save()
-    else:
-        click.echo("Warning: the server's answer does not describe this reply.", err=True)
 
 
 @main.command("status")
@@ -575,9 +567,7 @@ def status_command(
     vault = open_vault(vault_dir, keyfile)
     vault.report(report_id)
     with make_client(vault, server, proxy) as client:
-        answer = client.set_status(report_id, value)
-    vault.set_status(report_id, str(answer.get("status", value)))
-    vault.save()
+        set_status(vault, client, report_id, value)
     click.echo(f"Report {report_id} is now {value}.")
 
 
@@ -682,6 +672,30 @@ def event_command(
     else:
         where = "sent" if posted else "kept in the vault; it is sent at the next sync"
     click.echo(f"Event {event['id']} ({event_type}) {where}.")
+
+
+@main.command("verify-package")
+@click.argument("package", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--receipt-key", help="The server's receipt key (base64) the package must name.")
+def verify_package_command(package: Path, receipt_key: str | None) -> None:
+    """Check an evidence package alone: no vault, no key file, no server needed."""
+    from admin.evidence_verify import verify_package
+
+    check = verify_package(package, receipt_key)
+    if check.packer:
+        click.echo(f"Packed by {check.packer}, fingerprint {check.packer_fingerprint}")
+    if check.receipt_key:
+        click.echo(f"Server receipt key {check.receipt_key}")
+    if check.organisation_fingerprint:
+        click.echo(f"Roster signed by the organisation key {check.organisation_fingerprint}")
+    for problem in check.problems:
+        click.echo(f"REFUSED: {problem}")
+    if not check.ok:
+        raise SystemExit(1)
+    click.echo(
+        f"OK: report {check.report_id}: {check.files_checked} files, their receipts "
+        "and the custody log verify. Compare both keys with their owners out of band."
+    )
 
 
 @main.command("verify")

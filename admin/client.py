@@ -64,9 +64,7 @@ class _SignedAuth(AuthBase):
         if not isinstance(body, bytes):
             raise TypeError("only in-memory bodies can be signed")
         method = request.method or "GET"
-        request.headers.update(
-            sign_request(self._key.signing, method, target, body, self._server)
-        )
+        request.headers.update(sign_request(self._key.signing, method, target, body, self._server))
         return request
 
 
@@ -228,6 +226,15 @@ class ApiClient:
                 out.flush()
                 os.fsync(out.fileno())
         return have
+
+    def open_batch(self, blob_ids: list[str]) -> requests.Response:
+        """POST /api/v1/blobs/batch: the streamed frames (admin.sync_batch reads them).
+
+        The caller closes the response.
+        """
+        body = json.dumps({"blobs": blob_ids}).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        return self._send("POST", "blobs/batch", body=body, headers=headers, stream=True)
 
     def post_reply(self, report_id: str, envelope: bytes, signature: bytes) -> dict[str, Any]:
         """POST a sealed reply; return the stored blob as the listing shows it."""

@@ -74,8 +74,12 @@ def case_label(kind: str, code: str | None) -> str:
 
 
 @bp.app_template_global()
-def field_options(field: case_registry.Field, case: Case) -> list[tuple[str, str]]:
+def field_options(
+    field: case_registry.Field, case: Case, reviewers: list[str]
+) -> list[tuple[str, str]]:
     """A case form select's options, (code, label in the console's language)."""
+    if field.kind == "reviewer":
+        return [(name, name) for name in reviewers]
     if field.kind == "complaint":
         return [
             (cid, f"{c['institution']} · {c['day']}")
@@ -101,12 +105,19 @@ def case_context(state: Unlocked, report_id: str) -> dict[str, Any]:
     }
     fingerprints = short_fingerprints(state.vault, report_id)
     return {
+        "reviewer_names": _reviewer_names(state, report_id),
         "consents": consents_of(answers_of(state, report_id) or {}, case.state),
         "case": case,
         "vocab": case_vocab,
         "case_forms": case_registry.FORMS,
         "history": history_lines(case.history, fingerprints, complaints),
     }
+
+
+def _reviewer_names(state: Unlocked, report_id: str) -> list[str]:
+    """The names of the report's case workers (this one included), for assigning the case."""
+    names = [str(r.get("name") or "") for r in state.vault.report(report_id).recipients]
+    return sorted({n for n in [*names, state.vault.key.name] if n.strip()})
 
 
 def _posted_data(kind: str) -> dict[str, Any] | None:

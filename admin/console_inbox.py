@@ -21,6 +21,7 @@ from admin.case import load_case
 from admin.case_numbers import case_numbers
 from admin.console_forms import STATUSES
 from admin.console_state import Unlocked
+from admin.search_index import SearchIndex
 from admin.triage import SORTS, InboxFilter, TriageRow, filter_rows, sort_rows, triage_row
 from admin.vault import VaultError, VaultReport
 from portal.questionnaire import PREFER_NOT, in_danger, load_questionnaire, region_of
@@ -38,6 +39,20 @@ def answers_of(state: Unlocked, report_id: str) -> dict[str, Any] | None:
         except VaultError:
             return None
     return state.answers[report_id]
+
+
+def search_reports(state: Unlocked, query: str) -> frozenset[str]:
+    """The ids of the reports whose decrypted text matches query (admin/search_index.py)."""
+    with state.lock:
+        # Kept on the unlocked session, so locking the console forgets it with the key.
+        index: SearchIndex | None = getattr(state, "search_index", None)
+        if index is None:
+            index = SearchIndex.load(state.vault)
+            state.search_index = index  # type: ignore[attr-defined]
+        index.add_missing(
+            state.vault, (r.id for r in state.vault.reports()), lambda rid: answers_of(state, rid)
+        )
+        return index.search(query)
 
 
 def case_of(state: Unlocked, report: VaultReport, pending: int | None = None) -> dict[str, Any]:

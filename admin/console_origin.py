@@ -5,8 +5,9 @@ Browsers send the console's cookie with a request from any page served on
 make another site): a page of any other local program could otherwise
 make the console decrypt a file, log a custody event or mark a report
 read. A request that says it comes from elsewhere (Sec-Fetch-Site other
-than same-origin or none, which is an address typed or bookmarked) or
-names another Origin is refused with 403, before any view runs. Every
+than same-origin or none, which is an address typed or bookmarked; or,
+from a browser that sends no Sec-Fetch-Site, an Origin naming another
+origin) is refused with 403, before any view runs. Every
 POST also carries a CSRF token (Flask-WTF) that a page elsewhere cannot
 read.
 """
@@ -23,12 +24,18 @@ ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
 
 def foreign_request() -> bool:
-    """True if the request says it was made by a page of another origin."""
+    """True if the request says it was made by a page of another origin.
+
+    Sec-Fetch-Site, which pages cannot set, decides when the browser sends
+    it. Otherwise an Origin naming another origin is refused; "null" is not,
+    because under the console's no-referrer policy browsers send it for the
+    console's own form posts (the CSRF token still guards those).
+    """
     site = request.headers.get("Sec-Fetch-Site")
-    if site is not None and site not in ALLOWED_FETCH_SITES:
-        return True
+    if site is not None:
+        return site not in ALLOWED_FETCH_SITES
     origin = request.headers.get("Origin")
-    return origin is not None and origin != request.host_url.rstrip("/")
+    return origin not in (None, "null") and origin != request.host_url.rstrip("/")
 
 
 def _refuse_foreign() -> Response | None:

@@ -6,11 +6,9 @@ unlocked in this process; otherwise it redirects to the unlock page.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,6 +25,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from admin.actions import (
+    NoServerError,
+    OnionNeedsProxyError,
+    client_for,
+    send_reply,
+    set_status,
+)
 from admin.airgap import is_offline, queue_reply
 from admin.case import load_case
 from admin.client import ApiClient, ClientError
@@ -41,10 +46,10 @@ from admin.console_forms import (
     UnlockForm,
     status_label,
 )
-from admin.console_inbox import answers_of, danger_banner, inbox_page
+from admin.console_inbox import answers_of, danger_banner, inbox_page, search_reports
 from admin.console_state import Keyring, Unlocked
 from admin.roster import unapproved_recipients
-from admin.sync import SyncError, check_blob, sync
+from admin.sync import SyncError, sync
 from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.keys import read_keyfile
@@ -160,7 +165,11 @@ def language(code: str) -> Response:
 
 @bp.get("/inbox")
 def inbox() -> str:
-    return inbox_page(unlocked())
+    state = unlocked()
+    query = request.args.get("q", "").strip()[:200]
+    if not query:
+        return inbox_page(state)
+    return inbox_page(state, search_reports(state, query), query)
 
 
 def _answers(state: Unlocked, report_id: str) -> dict[str, Any] | None:
@@ -199,14 +208,16 @@ def _sync(state: Unlocked) -> None:
 
 def make_client(state: Unlocked) -> ApiClient:
     """A signed client for the server given at start, or the one the vault remembers."""
-    url = config().server_url or state.vault.server_url
-    if not url:
-        raise ConsoleError(_("no server is known yet: start the console with --server URL"))
-    proxy = state.vault.proxy
-    if (urlsplit(url).hostname or "").endswith(".onion") and not proxy:
-        raise ConsoleError(_("an .onion server needs a Tor proxy: sync once with amanat-admin"))
     try:
-        return ApiClient(url, state.key, proxy=proxy)
+        return client_for(state.vault, config().server_url, None)
+    except NoServerError:
+        raise ConsoleError(
+            _("no server is known yet: start the console with --server URL")
+        ) from None
+    except OnionNeedsProxyError:
+        raise ConsoleError(
+            _("an .onion server needs a Tor proxy: sync once with amanat-admin")
+        ) from None
     except ClientError as exc:
         raise ConsoleError(str(exc)) from exc
 
@@ -281,28 +292,14 @@ def _send_reply(state: Unlocked, report_id: str, text: str) -> None:
         queue_reply(state.vault, report_id, text)
         state.notify("info", _("Reply kept: it goes out in your next outgoing bundle."))
         return
-    envelope, signature = state.vault.seal_reply(report_id, text)
     with make_client(state) as client:
-        stored = client.post_reply(report_id, envelope, signature)
-        _keep_own_reply(state.vault, report_id, stored, envelope)
+        send_reply(state.vault, client, report_id, text)
         state.notify("info", _("Reply sent. The source sees it at their next login."))
         # Bring the report up to date (the reply as the server lists it, anything new).
         try:
             sync(state.vault, client)
         except (SyncError, ClientError) as exc:
             state.notify("error", _("Sync failed: %(reason)s", reason=str(exc)))
-
-
-def _keep_own_reply(vault: Vault, report_id: str, stored: Any, envelope: bytes) -> None:
-    """Put the reply just sent into the vault, if the server's answer describes it."""
-    try:
-        blob = check_blob(stored)
-    except (ValueError, KeyError, TypeError, VaultError):
-        return
-    if blob["sha256"] == hashlib.sha256(envelope).hexdigest() and not vault.has_blob(blob["id"]):
-        vault.add_blob_listing(report_id, blob)
-        vault.store_blob(blob["id"], envelope)
-        vault.save()
 
 
 @bp.post("/reports/<report_id>/status")
@@ -316,12 +313,9 @@ def change_status(report_id: str) -> Response:
             return redirect(url_for(".report", report_id=report_id), 303)
         try:
             with make_client(state) as client:
-                answer = client.set_status(report_id, form.status.data)
+                new = set_status(state.vault, client, report_id, form.status.data)
         except (ConsoleError, ClientError) as exc:
             state.notify("error", _("The status was not changed: %(reason)s", reason=str(exc)))
         else:
-            new = str(answer.get("status", form.status.data))
-            state.vault.set_status(report_id, new)
-            state.vault.save()
             state.notify("info", _("Status set to %(status)s.", status=status_label(new)))
     return redirect(url_for(".report", report_id=report_id), 303)

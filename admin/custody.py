@@ -21,13 +21,16 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
+from admin import evidence_page, roster
 from admin.case import load_case, submit_event, today
 from admin.client import ApiClient
+from admin.evidence_verify import STATEMENT, STATEMENT_SIGNATURE
 from admin.vault import Vault, VaultError
 from crypto.envelope import Kind, Opener
 from crypto.errors import BadSignatureError, EnvelopeError, MalformedError
 from crypto.manifest import Manifest
 from crypto.receipts import Receipt, verify_receipt
+from crypto.signatures import Purpose, sign
 
 _CHUNK = 1024 * 1024
 
@@ -164,36 +167,6 @@ def verify_report(vault: Vault, report_id: str) -> list[FileCheck]:
 # -- the evidence package --------------------------------------------------------------
 
 
-README = """\
-Evidence package for report {report_id}
-Made on {day} by {reviewer} with Amanat.
-
-What is here
-  files/            the files exactly as the source sent them (never altered)
-  sealed/           the same files as encrypted on the server (ciphertext)
-  manifest.json     for each file: name, type, size, SHA-256 of the file and of
-                    its ciphertext, the server's receipt
-  receipt_key.txt   the server's public receipt key (Ed25519, base64)
-  custody_log.json  who decrypted, exported or shared each file, and when
-                    (each entry was signed by that reviewer; "status" says
-                    whether the signature was verified when this package was made)
-  events.json       the signatures of the case events, for an expert to check
-
-How to check
-  1. The file is unchanged: compute its SHA-256 (sha256sum files/NAME on
-     Linux, certutil -hashfile NAME SHA256 on Windows, shasum -a 256 on macOS)
-     and compare with "sha256" in manifest.json.
-  2. The server received it on that day: the receipt in manifest.json is an
-     Ed25519 signature by receipt_key.txt, purpose "receipt", over the JSON
-     {{"blob_id","day","kind","report_id","sha256","size","v":1}} (sorted keys,
-     no spaces), where sha256 is the ciphertext's ("ciphertext_sha256"; the
-     file in sealed/ hashes to it). docs/PROTOCOL.md section 3 gives the exact bytes.
-  3. The link between the ciphertext and the file is the manifest sealed
-     inside the ciphertext; any reviewer of the case can open it again and
-     confirm with `amanat-admin verify {report_id}`.
-"""
-
-
 def build_evidence(vault: Vault, report_id: str, out: Path) -> list[dict[str, Any]]:
     """Write the evidence package to out (a zip that appears only when complete).
 
@@ -273,15 +246,50 @@ def _add_logs(
         }
         for b in vault.event_blobs(report_id)
     ]
+    for event in vault.event_blobs(report_id):
+        if vault.blob_path(event["id"]).exists():
+            # The events' signatures cover these ciphertexts: without them
+            # nobody outside the case could check a signature.
+            package.write(vault.blob_path(event["id"]), f"events/{event['id']}")
     report_json = {"report_id": report_id, "files": entries}
     package.writestr("manifest.json", _json(report_json))
     package.writestr("custody_log.json", _json(custody))
     package.writestr("events.json", _json(signatures))
     package.writestr("receipt_key.txt", f"{vault.receipt_key}\n")
-    readme = README.format(
-        report_id=report_id, day=today(), reviewer=vault.key.name or "a reviewer"
+    entry = _roster_entry(vault, package)
+    statement = evidence_page.statement(
+        report_id,
+        today(),
+        vault.key.bundle().to_dict(),
+        vault.receipt_key or "",
+        entries,
+        custody,
+        signatures,
+        entry,
     )
-    package.writestr("README.txt", readme)
+    package.writestr(STATEMENT, statement)
+    signature = sign(vault.key.signing, Purpose.EVIDENCE, statement)
+    package.writestr(STATEMENT_SIGNATURE, base64.b64encode(signature).decode("ascii"))
+    package.writestr("packer.bundle.json", vault.key.bundle().to_json())
+    page = evidence_page.VERIFY.format(report_id=report_id, day=today(), reviewer=vault.key.name)
+    package.writestr("VERIFY.txt", page)
+    package.writestr("README.txt", page)
+    package.writestr("verify_package.py", evidence_page.SCRIPT)
+
+
+def _roster_entry(vault: Vault, package: zipfile.ZipFile) -> dict[str, Any] | None:
+    """Add the pinned roster to the package; return the packer's entry in it, if any.
+
+    With it a reader sees the packer is a member without asking anyone but
+    the organisation for its key.
+    """
+    pinned = roster.pinned_roster(vault)
+    if pinned is None:
+        return None
+    package.writestr("roster.json", _json(pinned.to_dict()))
+    own_key = base64.b64encode(bytes(vault.key.signing.verify_key)).decode("ascii")
+    member = pinned.member(own_key)
+    return member.to_dict() if member is not None else None
 
 
 def _safe_name(filename: str) -> str:

@@ -15,7 +15,7 @@ import base64
 import binascii
 import hashlib
 import re
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,8 @@ from nacl.signing import VerifyKey
 from admin.acks import acknowledge_held
 from admin.client import ApiClient, ClientError, ConnectionFailed
 from admin.roster import RosterRefused, accept_roster
+from admin.sync_batch import fetch_many, receipt_problem
 from admin.vault import Vault, VaultError, check_id
-from crypto.errors import BadSignatureError
-from crypto.receipts import Receipt, verify_receipt
 
 BLOB_KINDS = ("answers", "file", "message", "reply", "event")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -62,14 +61,21 @@ class SyncResult:
     reports: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
+    # Called with (blobs, bytes) as blobs arrive: the CLI's progress bar.
+    progress: Callable[[int, int], None] | None = field(default=None, repr=False)
     roster_note: str | None = None
 
 
-SAVE_EVERY_SECONDS = 5.0
 PAGE = 500
 
 
-def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncResult:
+def sync(
+    vault: Vault,
+    client: ApiClient,
+    *,
+    acknowledge: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncResult:
     """Bring the vault up to date with the server.
 
     A courier (admin/courier.py) passes acknowledge=False: it holds the
@@ -78,7 +84,7 @@ def sync(vault: Vault, client: ApiClient, *, acknowledge: bool = True) -> SyncRe
     Raises SyncError if the server's receipt key is not the pinned one, or
     if the server cannot be reached (progress so far is kept; run it again).
     """
-    result = SyncResult()
+    result = SyncResult(progress=progress)
     try:
         info = client.server_info()
         receipt_key = _pin_receipt_key(vault, info.get("receipt_key"))
@@ -108,20 +114,10 @@ def _sync_listing(
     """
     since = vault.cursor or 0
     held_back = False
-    last_save = time.monotonic()
     while True:
         reports, cursor, more = check_page(client.list_changes(since, PAGE), since)
-        for raw in reports:
-            refused = len(result.refused)
-            _sync_report(vault, client, receipt_key, raw, result)
-            held_back = held_back or len(result.refused) > refused
-            if not held_back:
-                vault.cursor = raw["seq"]
-            # Every few seconds keeps what a cut connection loses small
-            # (downloaded blobs are skipped next time).
-            if time.monotonic() - last_save > SAVE_EVERY_SECONDS:
-                vault.save()
-                last_save = time.monotonic()
+        held_back = _sync_page(vault, client, receipt_key, reports, result, held_back)
+        vault.save()
         if not held_back:
             vault.cursor = cursor
         if not more:
@@ -202,26 +198,57 @@ def _pin_receipt_key(vault: Vault, offered: Any) -> VerifyKey:
     return VerifyKey(base64.b64decode(offered))
 
 
-def _sync_report(
-    vault: Vault, client: ApiClient, receipt_key: VerifyKey, raw: Any, result: SyncResult
-) -> None:
+def _sync_page(
+    vault: Vault,
+    client: ApiClient,
+    receipt_key: VerifyKey,
+    reports: list[Any],
+    result: SyncResult,
+    held_back: bool,
+) -> bool:
+    """Merge a page's reports, fetch their missing blobs, move the cursor; return held_back."""
+    checked: list[tuple[int, dict[str, Any] | None]] = []
+    wanted: list[tuple[str, dict[str, Any]]] = []
+    for raw in reports:
+        report = _merge_report(vault, raw, result)
+        checked.append((raw["seq"], report))
+        if report is None:
+            continue
+        for blob in report["blobs"]:
+            if vault.has_blob(blob["id"]):
+                result.skipped.append(blob["id"])
+            elif (problem := receipt_problem(receipt_key, report["id"], blob)) is not None:
+                result.refused.append(Refusal(blob["id"], report["id"], problem))
+            else:
+                wanted.append((report["id"], blob))
+
+    def fetch_one(report_id: str, blob: dict[str, Any]) -> str | None:
+        return download_checked(vault, client, blob)
+
+    outcome = fetch_many(vault, client, wanted, fetch_one, result.progress)
+    for report_id, blob in wanted:
+        if outcome.get(blob["id"]) is None:
+            result.fetched.append(blob["id"])
+        else:
+            result.refused.append(Refusal(blob["id"], report_id, str(outcome[blob["id"]])))
+    refused_reports = {r.report_id for r in result.refused}
+    for seq, report in checked:
+        held_back = held_back or report is None or report["id"] in refused_reports
+        if not held_back:
+            vault.cursor = seq
+    return held_back
+
+
+def _merge_report(vault: Vault, raw: Any, result: SyncResult) -> dict[str, Any] | None:
     report_id = raw.get("id") if isinstance(raw, dict) else None
     try:
         report = check_listing(raw)
     except (VaultError, ValueError, KeyError, TypeError) as exc:
         result.refused.append(Refusal(None, str(report_id)[:64], f"malformed listing ({exc})"))
-        return
+        return None
     vault.merge_report(report)
     result.reports.append(report["id"])
-    for blob in report["blobs"]:
-        if vault.has_blob(blob["id"]):
-            result.skipped.append(blob["id"])
-            continue
-        reason = fetch_blob(vault, client, receipt_key, report["id"], blob)
-        if reason is None:
-            result.fetched.append(blob["id"])
-        else:
-            result.refused.append(Refusal(blob["id"], report["id"], reason))
+    return report
 
 
 def fetch_blob(
@@ -231,12 +258,13 @@ def fetch_blob(
 
     Raises ConnectionFailed (the partial file stays, to resume next time).
     """
+    problem = receipt_problem(receipt_key, report_id, blob)
+    return problem if problem is not None else download_checked(vault, client, blob)
+
+
+def download_checked(vault: Vault, client: ApiClient, blob: dict[str, Any]) -> str | None:
+    """Download one blob (resuming with Range) and keep it if it is what the receipt says."""
     blob_id = blob["id"]
-    receipt = Receipt.from_listing(report_id, blob)
-    try:
-        verify_receipt(receipt_key, receipt, base64.b64decode(blob["receipt"], validate=True))
-    except (BadSignatureError, ValueError, TypeError, binascii.Error):
-        return "the server's receipt for it does not verify"
     partial = vault.partial_path(blob_id)
     try:
         client.download_blob(blob_id, partial, max_bytes=blob["size"])

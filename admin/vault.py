@@ -306,9 +306,18 @@ class Vault:
     def has_blob(self, blob_id: str) -> bool:
         return self.blob_path(blob_id).is_file()
 
-    def accept_blob(self, blob_id: str) -> None:
-        """Move a verified download from partial/ into blobs/."""
+    def accept_blob(self, blob_id: str, *, sync_dir: bool = True) -> None:
+        """Move a verified download from partial/ into blobs/.
+
+        With sync_dir=False the caller calls commit_accepted() after a batch:
+        one directory fsync for many blobs.
+        """
         os.replace(self.partial_path(blob_id), self.blob_path(blob_id))
+        if sync_dir:
+            fsync_dir(self.blobs_dir)
+
+    def commit_accepted(self) -> None:
+        """Make the moves of accept_blob(sync_dir=False) durable."""
         fsync_dir(self.blobs_dir)
 
     def store_blob(self, blob_id: str, data: bytes) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from nacl.public import PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
+from crypto import canonical as canonical_json
 from crypto.errors import BadSignatureError, CryptoError
 from crypto.keys import RecipientBundle, fingerprint
 from crypto.signatures import Purpose, sign, verify
@@ -154,8 +154,8 @@ class Roster:
 
 
 def canonical(obj: dict[str, Any]) -> bytes:
-    """The bytes a roster signature covers: sorted keys, no spaces, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The bytes a roster signature covers: crypto.canonical (the same bytes as before)."""
+    return canonical_json.encode(obj)
 
 
 def from_signed(data: Any, pinned: str | None = None, seen_serial: int | None = None) -> Roster:

@@ -26,6 +26,7 @@ class Purpose(enum.Enum):
     CASE_EVENT = "case-event"
     RECEIPT = "receipt"
     BUNDLE = "recipient-bundle"
+    EVIDENCE = "evidence-package"
     # "status" was listed in version 1 and never used: a report's status is
     # server-side workflow data the server can change anyway, and PUT
     # /status is already authenticated by the request signature. The label

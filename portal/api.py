@@ -29,7 +29,7 @@ from crypto.envelope import MAGIC, VERSION, Kind
 from crypto.errors import BadSignatureError
 from crypto.events import verify_event
 from crypto.replies import verify_reply
-from portal import acks, api_auth, intake, listing, retention, roster
+from portal import acks, api_auth, api_batch, intake, listing, retention, roster
 from portal.api_auth import ApiError
 from portal.db import get_engine, get_session
 from portal.listing import blob_json, list_reports
@@ -326,6 +326,10 @@ def delete_report(report_id: str) -> tuple[str, int]:
 def remove_report(session: Session, report_id: str) -> None:
     """Delete a report's rows and shred its blob files, and commit (portal.retention)."""
     retention.remove_report(session, blob_store(), report_id)
+
+
+# Many small blobs in one response (portal.api_batch), behind the same authentication.
+bp.add_url_rule("/blobs/batch", view_func=api_batch.blobs_batch, methods=["POST"])
 
 
 def init_app(app: Flask) -> None:

@@ -1,15 +1,14 @@
 """`amanat-server backup` and `restore`: the database, the blob store and the server's keys.
 
-A backup is one tar file:
+A backup is one tar file, encrypted as it is written (crypto.archive) to
+the operator's public key or to a passphrase, so no byte of it is on disk
+in the clear (it holds the receipt signing key and the codename salt):
 
     amanat-backup.json     format version, source database kind, counts
     database.sqlite        the database as a SQLite file at the latest migration
     keys/<name>            secret_key, server_signing.key, codename_salt
-    blobs/<name>           every blob the database names (ciphertext)
-
-Everything in it is ciphertext or metadata the server holds anyway, but it
-also holds the receipt signing key and the codename salt: keep it as safe as
-the server (mode 0600 here; encrypt it for off-site copies, docs/DEPLOY.md).
+    blobs/<name>           every blob the database names (ciphertext), each
+                           checked against its signed receipt on the way in
 
 A SQLite database is copied with SQLite's online backup API (a consistent
 snapshot while the portal runs); any other database is copied row by row
@@ -35,16 +34,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from nacl.public import PrivateKey
 from nacl.signing import SigningKey, VerifyKey
 from sqlalchemy import Connection, Engine, Integer, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from crypto.archive import ArchiveError, ArchiveWriter, Lock, open_archive
 from portal import db
 from portal.integrity import HashingReader, content_problem, receipt_problem
 from portal.models import Base, Blob, Recipient, Report, Source, today
 from portal.serverkey import SIGNING_KEY_FILE
 from portal.settings import SECRET_KEY_FILE, Settings, ensure_data_dir
+from portal.shred import shred_file
 from portal.sources import SALT_FILE
 from portal.store import BlobStore, StoreError
 
@@ -54,6 +56,8 @@ MANIFEST_NAME = "amanat-backup.json"
 DATABASE_NAME = "database.sqlite"
 KEY_FILES = (SECRET_KEY_FILE, SIGNING_KEY_FILE, SALT_FILE)
 SKIPPED_TABLES = ("source_sessions", "api_nonces")
+# Tables whose one row a migration writes (portal.sequence's counter).
+SEEDED_TABLES = ("change_counter",)
 _BATCH = 500
 # The names portal.store gives blobs (it checks them again on every path).
 BLOB_NAME = re.compile(r"[A-Za-z0-9_-]{32}")
@@ -72,8 +76,9 @@ class BackupSummary:
     missing: list[str] = field(default_factory=list)
 
 
-def create_backup(settings: Settings, out: Path) -> BackupSummary:
-    """Write a backup of the installation described by settings to out (mode 0600).
+def create_backup(settings: Settings, out: Path, lock: Lock) -> BackupSummary:
+    """Write a backup of the installation described by settings to out (mode 0600),
+    encrypted to lock (crypto.archive: a passphrase or the operator's public key).
 
     out appears only when complete. Raises BackupError if out exists or the
     database is not at the latest migration.
@@ -86,27 +91,15 @@ def create_backup(settings: Settings, out: Path) -> BackupSummary:
         snapshot = Path(tmp) / DATABASE_NAME
         _snapshot_database(settings.database_url, snapshot)
         rows = _blob_rows(snapshot)
-        verify_key = _verify_key(settings)
+        _verify_key(settings)  # before anything is written
         summary.reports = _count_reports(snapshot)
         partial = out.with_name(f".{out.name}.partial")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
-                manifest = {
-                    "format": FORMAT,
-                    "version": FORMAT_VERSION,
-                    "day": today().isoformat(),
-                    "database": make_url(settings.database_url).get_backend_name(),
-                    "reports": summary.reports,
-                    "blobs": len(rows),
-                }
-                _add_bytes(tar, MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
-                tar.add(snapshot, DATABASE_NAME, recursive=False)
-                for name in KEY_FILES:
-                    if (settings.data_dir / name).is_file():
-                        tar.add(settings.data_dir / name, f"keys/{name}", recursive=False)
-                store = BlobStore(settings.data_dir, settings.blob_dir)
-                _add_blobs(tar, store, rows, verify_key, summary)
+            with os.fdopen(fd, "wb") as raw:
+                sealed = ArchiveWriter(raw, lock)
+                _write_tar(settings, sealed, snapshot, rows, summary)
+                sealed.close()
                 raw.flush()
                 os.fsync(raw.fileno())
             os.replace(partial, out)
@@ -114,6 +107,33 @@ def create_backup(settings: Settings, out: Path) -> BackupSummary:
             partial.unlink(missing_ok=True)
             raise
     return summary
+
+
+def _write_tar(
+    settings: Settings,
+    sealed: ArchiveWriter,
+    snapshot: Path,
+    rows: list[Blob],
+    summary: BackupSummary,
+) -> None:
+    """The backup's tar, streamed into the archive: no plaintext of it reaches the disk."""
+    verify_key = _verify_key(settings)
+    with tarfile.open(fileobj=sealed, mode="w|") as tar:  # type: ignore[call-overload]
+        manifest = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "day": today().isoformat(),
+            "database": make_url(settings.database_url).get_backend_name(),
+            "reports": summary.reports,
+            "blobs": len(rows),
+        }
+        _add_bytes(tar, MANIFEST_NAME, json.dumps(manifest, indent=2).encode())
+        tar.add(snapshot, DATABASE_NAME, recursive=False)
+        for name in KEY_FILES:
+            if (settings.data_dir / name).is_file():
+                tar.add(settings.data_dir / name, f"keys/{name}", recursive=False)
+        store = BlobStore(settings.data_dir, settings.blob_dir)
+        _add_blobs(tar, store, rows, verify_key, summary)
 
 
 def _snapshot_database(database_url: str, snapshot: Path) -> None:
@@ -173,10 +193,16 @@ def _engine(database_url: str) -> Iterator[Engine]:
 
 
 def _copy_rows(src: Connection, dst: Connection) -> None:
-    """Copy every kept table's rows from src to dst, parents before children."""
+    """Copy every kept table's rows from src to dst, parents before children.
+
+    dst is freshly migrated: rows a migration seeds (the change counter) are
+    replaced by the copied ones.
+    """
     for table in Base.metadata.sorted_tables:
         if table.name in SKIPPED_TABLES:
             continue
+        if table.name in SEEDED_TABLES:
+            dst.execute(table.delete())
         result = src.execution_options(stream_results=True).execute(select(table))
         while batch := result.mappings().fetchmany(_BATCH):
             dst.execute(table.insert(), [dict(row) for row in batch])
@@ -248,8 +274,34 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def restore_backup(settings: Settings, archive: Path) -> BackupSummary:
-    """Restore a backup into the (empty) database and data directory of settings.
+def restore_backup(
+    settings: Settings,
+    archive: Path,
+    *,
+    passphrase: bytes | None = None,
+    private_key: PrivateKey | None = None,
+) -> BackupSummary:
+    """Decrypt a backup with its passphrase or private key, and restore it (_restore_tar).
+
+    The decrypted tar exists only in an owner-only temporary folder, and is
+    shredded afterwards. Raises BackupError for a file that does not open.
+    """
+    with tempfile.TemporaryDirectory(prefix=".amanat-restore-") as tmp:
+        plain = Path(tmp) / "backup.tar"
+        try:
+            with archive.open("rb") as src, plain.open("wb") as dst:
+                open_archive(src, dst, passphrase=passphrase, private_key=private_key)
+            return _restore_tar(settings, plain)
+        except ArchiveError as exc:
+            raise BackupError(f"{archive}: {exc}") from None
+        except OSError as exc:
+            raise BackupError(f"cannot read {archive}: {exc.strerror}") from None
+        finally:
+            shred_file(plain)
+
+
+def _restore_tar(settings: Settings, archive: Path) -> BackupSummary:
+    """Restore a backup's tar into the (empty) database and data directory of settings.
 
     The database is migrated first, and must hold no recipients, sources or
     reports. Blob files and keys are written owner-only. Raises BackupError

@@ -242,9 +242,10 @@ def check_gunicorn(deployment: Deployment) -> list[Problem]:
             Problem(
                 "gunicorn does not use threaded workers: a slow upload blocks others and "
                 "sync workers kill it after `timeout` seconds",
-                'Set worker_class = "gthread" and threads = 32.',
+                'Set worker_class = "gthread" and threads = 128.',
             )
         )
+    problems += _split_problems(conf)
     if conf.get("forwarded_allow_ips", "") not in ("", None):
         problems.append(
             Problem(
@@ -254,6 +255,24 @@ def check_gunicorn(deployment: Deployment) -> list[Problem]:
             )
         )
     return problems
+
+
+def _split_problems(conf: dict[str, Any]) -> list[Problem]:
+    """Several gthread workers that accept more connections than they have threads:
+    a page accepted by a worker whose threads all hold slow uploads waits for
+    one to finish while another worker idles (issue 13: 100 s)."""
+    workers, threads = int(conf.get("workers", 1)), int(conf.get("threads", 1))
+    connections = int(conf.get("worker_connections", 1000))  # gunicorn's default
+    if conf.get("worker_class") != "gthread" or workers <= 1 or connections <= threads:
+        return []
+    return [
+        Problem(
+            f"{workers} gunicorn workers each accept {connections} connections with "
+            f"{threads} threads: pages can wait behind slow uploads while a worker idles",
+            "Use one worker with many threads (the shipped deploy/gunicorn.conf.py), "
+            "or set worker_connections = threads.",
+        )
+    ]
 
 
 def check_onion(deployment: Deployment) -> list[Problem]:

@@ -21,7 +21,7 @@ from werkzeug.serving import WSGIRequestHandler
 from crypto.errors import BadBundleError
 from crypto.keys import RecipientBundle
 from portal import db
-from portal.backup import BackupError, create_backup, restore_backup
+from portal.cli_backup import backup_command, backup_keygen_command, restore_command
 from portal.cli_hosts import join_command
 from portal.hardening import harden_process
 from portal.hostsecrets import (
@@ -114,6 +114,8 @@ def init() -> None:
 
 
 main.add_command(join_command)
+for _command in (backup_command, restore_command, backup_keygen_command):
+    main.add_command(_command)
 
 
 @main.command()
@@ -317,36 +319,6 @@ def check(
     if count:
         raise click.ClickException(f"{count} problem(s) found")
     click.echo("No problems found.")
-
-
-@main.command()
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def backup(out: Path) -> None:
-    """Write the database, blob store and server keys to one tar file (mode 0600)."""
-
-    try:
-        done = create_backup(_settings(), out)
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Backed up {done.reports} report(s) and {done.blobs} blob(s) to {out}.")
-    for name in done.missing:
-        click.echo(f"warning: blob {name} was deleted during the backup", err=True)
-
-
-@main.command()
-@click.argument(
-    "archive", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path)
-)
-def restore(archive: Path) -> None:
-    """Restore a backup FILE into an empty database and data directory."""
-
-    try:
-        done = restore_backup(_settings(), archive)
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Restored {done.reports} report(s) and {done.blobs} blob(s) from {archive}.")
-    if done.missing:
-        raise click.ClickException(f"{len(done.missing)} blob(s) named by the database are missing")
 
 
 @main.command()

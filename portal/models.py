@@ -107,9 +107,7 @@ class Report(Base):
     updated_day: Mapped[dt.date] = mapped_column(Date, default=today)
     # The number of the report's latest change, given at commit (portal.sequence):
     # the reviewers' listing cursor. 0 only until the inserting commit numbers it.
-    change_seq: Mapped[int] = mapped_column(
-        BigInteger, default=0, server_default="0", index=True
-    )
+    change_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
 
 class ChangeCounter(Base):

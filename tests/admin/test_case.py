@@ -170,6 +170,7 @@ def test_empty_case_has_every_key():
             "complaints": [],
             "outcome": {"resolution": None, "closed_day": None},
             "consent": [],
+            "assignee": None,
             "conflicts": [],
             "rejected": [],
         }

@@ -36,6 +36,7 @@ SAMPLES = {
     "set_complaint_reply": {"complaint": COMPLAINT, "reply": "Проверка начата"},
     "set_outcome": {"resolution": "resolved_fully", "closed_day": "2026-12-01"},
     "add_consent": {"action": "share_with_lawyer", "agreed": True, "day": "2026-11-29"},
+    "set_assignee": {"assignee": "Бакыт"},
     "custody": {"action": "decrypt", "blob_id": "1234567890123456", "sha256": "ab" * 32},
 }
 LONG_DAY = {"ru": "2 декабря 2026\u202fг.", "ky": "2026-ж., 2-декабрь", "en": "December 2, 2026"}

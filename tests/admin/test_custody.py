@@ -17,13 +17,16 @@ from admin.case import load_case
 from admin.cli import main
 from admin.client import ApiClient
 from admin.custody import build_evidence, record_custody, verify_report
+from admin.evidence_verify import verify_package
 from admin.sync import sync
 from admin.vault import Vault
+from crypto import canonical
 from crypto.envelope import Kind, Sealer
 from crypto.kdf import MINIMAL
 from crypto.keys import write_keyfile
 from crypto.manifest import Manifest
 from crypto.receipts import Receipt, sign_receipt
+from crypto.signatures import Purpose, sign
 from tests.portal.journey import get_codename, only_report_id, submit_report
 
 PASSPHRASE = "a long passphrase"
@@ -221,3 +224,128 @@ def test_evidence_command_writes_the_package(tmp_path, admin, report_id):
     with zipfile.ZipFile(out) as package:
         custody = json.loads(package.read("custody_log.json"))
     assert [c["action"] for c in custody] == ["share", "share"]
+
+
+# -- the package checked alone -----------------------------------------------------------
+
+
+def rewrite(package_path, out_path, changes):
+    """Copy a zip, replacing members: changes maps a name to new bytes."""
+    with zipfile.ZipFile(package_path) as src, zipfile.ZipFile(out_path, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, changes.get(info.filename, src.read(info.filename)))
+    return out_path
+
+
+@pytest.fixture
+def package(tmp_path, vault, report_id, live_server):
+    first, _ = file_blobs(vault, report_id)
+    with ApiClient(live_server.url, vault.key) as client:
+        record_custody(vault, client, report_id, first["id"], "share")
+        sync(vault, client)
+    out = tmp_path / "evidence.zip"
+    build_evidence(vault, report_id, out)
+    return out
+
+
+def test_evidence_package_verifies_with_no_vault(tmp_path, package, vault, report_id):
+    import shutil
+
+    shutil.rmtree(vault.path)
+    check = verify_package(package)
+    assert check.ok, check.problems
+    assert (check.report_id, check.files_checked) == (report_id, 2)
+    assert check.packer_fingerprint == vault.key.bundle().fingerprint
+    with zipfile.ZipFile(package) as zipped:
+        statement = json.loads(zipped.read("statement.json"))
+    assert [c["action"] for c in statement["custody"]] == ["share"]
+    result = CliRunner(env={"AMANAT_VAULT": str(tmp_path / "none")}).invoke(
+        main, ["verify-package", str(package)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "OK: report" in result.output
+
+
+def test_the_packages_own_script_verifies_it_with_pynacl_only(tmp_path, package):
+    import subprocess
+    import sys
+
+    with zipfile.ZipFile(package) as zipped:
+        script = tmp_path / "verify_package.py"
+        script.write_bytes(zipped.read("verify_package.py"))
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), str(package)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    bad = rewrite(package, tmp_path / "bad.zip", {first_file_path(package): b"forged"})
+    done = subprocess.run(
+        [sys.executable, "-I", str(script), str(bad)], capture_output=True, text=True
+    )
+    assert done.returncode == 1 and "SHA-256 differs" in done.stdout
+
+
+def first_file_path(package):
+    with zipfile.ZipFile(package) as zipped:
+        return json.loads(zipped.read("statement.json"))["files"][0]["path"]
+
+
+def test_a_tampered_file_in_the_package_is_refused(tmp_path, package):
+    path = first_file_path(package)
+    check = verify_package(rewrite(package, tmp_path / "t.zip", {path: b"another photo"}))
+    assert check.problems == [
+        f"{path}: the file's SHA-256 is not the one the signed statement names"
+    ]
+
+
+def test_a_tampered_ciphertext_in_the_package_is_refused(tmp_path, package):
+    with zipfile.ZipFile(package) as zipped:
+        blob_id = json.loads(zipped.read("statement.json"))["files"][0]["blob_id"]
+    check = verify_package(rewrite(package, tmp_path / "t.zip", {f"sealed/{blob_id}": b"x"}))
+    assert check.problems == [f"sealed/{blob_id}: the ciphertext is not the one the receipt covers"]
+
+
+def test_a_tampered_custody_entry_is_refused(tmp_path, package):
+    with zipfile.ZipFile(package) as zipped:
+        statement = json.loads(zipped.read("statement.json"))
+        shown = json.loads(zipped.read("custody_log.json"))
+    shown[0]["action"] = "export"
+    check = verify_package(
+        rewrite(package, tmp_path / "a.zip", {"custody_log.json": json.dumps(shown).encode()})
+    )
+    assert check.problems == ["custody_log.json: differs from the signed statement"]
+    statement["custody"][0]["by"] = "someone else"
+    forged = canonical.encode(statement)
+    check = verify_package(rewrite(package, tmp_path / "b.zip", {"statement.json": forged}))
+    assert len(check.problems) == 1 and "packer's signature does not verify" in check.problems[0]
+
+
+def test_a_tampered_receipt_is_refused_even_when_the_packer_signs_it(tmp_path, package, vault):
+    with zipfile.ZipFile(package) as zipped:
+        statement = json.loads(zipped.read("statement.json"))
+    statement["files"][0]["received_day"] = "2020-01-01"
+    forged = canonical.encode(statement)
+    signature = base64.b64encode(sign(vault.key.signing, Purpose.EVIDENCE, forged))
+    changes = {"statement.json": forged, "statement.sig": signature}
+    check = verify_package(rewrite(package, tmp_path / "r.zip", changes))
+    path = statement["files"][0]["path"]
+    assert check.problems == [f"{path}: the server's receipt does not verify under the receipt key"]
+
+
+def test_a_package_checked_against_another_server_key_is_refused(package):
+    other = base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()
+    check = verify_package(package, receipt_key=other)
+    assert check.problems == ["the package names another server receipt key than the one given"]
+
+
+def test_the_packers_roster_entry_travels_with_the_package(tmp_path, package, vault):
+    check = verify_package(package)
+    assert check.ok, check.problems
+    assert check.organisation_fingerprint is not None
+    with zipfile.ZipFile(package) as zipped:
+        statement = json.loads(zipped.read("statement.json"))
+        roster = json.loads(zipped.read("roster.json"))
+    assert statement["roster_entry"]["fingerprint"] == vault.key.bundle().fingerprint
+    roster["members"][0]["name"] = "Someone else"
+    changed = {"roster.json": json.dumps(roster).encode()}
+    check = verify_package(rewrite(package, tmp_path / "r.zip", changed))
+    assert check.problems == ["roster.json: the roster's signature does not verify"]

@@ -268,7 +268,7 @@ def test_a_type_without_a_copy_is_refused_with_the_reason(reviewer):
         {"Origin": "http://127.0.0.1:9999"},
         {"Sec-Fetch-Site": "same-site"},
         {"Sec-Fetch-Site": "cross-site"},
-        {"Origin": "null"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "null"},
     ],
 )
 def test_a_download_asked_by_a_page_on_another_port_is_refused(reviewer, headers):
@@ -282,6 +282,15 @@ def test_a_download_asked_by_a_page_on_another_port_is_refused(reviewer, headers
     assert len(load_events(browser.vault, report_id)) == before  # no decryption logged
     same = press(browser, report_id, blob_id, "download", **{"Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 200 and same.data == jpeg_with_markers()
+
+
+def test_the_consoles_own_post_with_origin_null_is_accepted(reviewer):
+    # Under Referrer-Policy: no-referrer, Chromium sends "Origin: null" with same-origin posts.
+    browser, report_id = reviewer
+    blob_id = blobs_by_name(browser, report_id)["photo.jpg"]
+    headers = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}
+    assert press(browser, report_id, blob_id, "download", **headers).status_code == 200
+    assert press(browser, report_id, blob_id, "download", Origin="null").status_code == 200
 
 
 def test_a_download_by_link_is_not_possible(reviewer):

@@ -170,7 +170,9 @@ def test_two_hosts_share_sources_replay_protection_reports_and_a_safe_sweep(
     assert log_in(on_b, codename) == 303
 
     # A signed request A accepted is a replay on B.
-    signed = sign_request(key.signing, "GET", "/api/v1/reports", b"")
+    identity = requests.get(f"http://127.0.0.1:{port_a}/api/v1/identity", timeout=30)
+    server = identity.json()["receipt_key"]  # the same on both hosts: one installation
+    signed = sign_request(key.signing, "GET", "/api/v1/reports", b"", server)
     accepted = requests.get(f"http://127.0.0.1:{port_a}/api/v1/reports", headers=signed, timeout=30)
     assert accepted.status_code == 200
     replay = requests.get(f"http://127.0.0.1:{port_b}/api/v1/reports", headers=signed, timeout=30)

@@ -17,6 +17,7 @@ from portal.cli import main
 from portal.models import Blob
 from portal.services import blob_store
 from tests.portal.journey import get_codename, only_report_id, submit_report
+from tests.portal.test_backup import LOCK
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_a_corrupted_blob_is_named_and_the_backup_refused(app, settings, reporte
     flip_a_byte(path)
     out = tmp_path / "backup.amanat"
     with pytest.raises(BackupError) as refused:
-        create_backup(settings, out)
+        create_backup(settings, out, LOCK)
     assert row.id in str(refused.value)
     assert "SHA-256" in str(refused.value)
     assert not out.exists()
@@ -66,7 +67,7 @@ def test_a_blob_edited_with_its_hash_is_caught_by_the_receipt(app, settings, rep
         )
         session.commit()
     with pytest.raises(BackupError, match="receipt does not verify") as refused:
-        create_backup(settings, tmp_path / "backup.amanat")
+        create_backup(settings, tmp_path / "backup.amanat", LOCK)
     assert row.id in str(refused.value)
 
 

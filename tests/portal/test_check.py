@@ -137,6 +137,25 @@ def test_gunicorn_access_log_and_workers(
     assert "cannot load" in check_gunicorn(Deployment(good, gunicorn_conf=conf))[-1].what
 
 
+@pytest.mark.parametrize(
+    ("lines", "flagged"),
+    [
+        ("workers = 2\nthreads = 32\n", True),  # the old settings: 1000 connections each
+        ("workers = 2\nthreads = 32\nworker_connections = 40\n", True),
+        ("workers = 2\nthreads = 32\nworker_connections = 32\n", False),
+        ("workers = 1\nthreads = 128\nworker_connections = 160\n", False),
+    ],
+)
+def test_gunicorn_workers_that_accept_beyond_their_threads_are_flagged(
+    good: Settings, tmp_path: Path, lines: str, flagged: bool
+) -> None:
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text('worker_class = "gthread"\n' + lines)
+    problems = [p.what for p in check_gunicorn(Deployment(good, gunicorn_conf=conf))]
+    split = [what for what in problems if "pages can wait behind slow uploads" in what]
+    assert len(split) == (1 if flagged else 0)
+
+
 def test_onion_address(good: Settings) -> None:
     assert check_onion(Deployment(good)) == []
     for bad in (None, "http://" + ONION, "short.onion", "a" * 56 + ".onion"):

@@ -51,7 +51,11 @@ def open_to_others(root: Path) -> list[str]:
 
 
 def cli_env(data: Path) -> dict[str, str]:
-    return {"AMANAT_DATA_DIR": str(data), "AMANAT_KDF_COST": "minimal"}
+    return {
+        "AMANAT_DATA_DIR": str(data),
+        "AMANAT_KDF_COST": "minimal",
+        "AMANAT_BACKUP_PASSPHRASE": "correct horse battery staple",
+    }
 
 
 def test_files_the_server_creates_are_owner_only(tmp_path, loose_umask, recipient_key_bundle):

@@ -4,6 +4,7 @@ that can live anywhere (a setting, or deliberate symbolic links)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import threading
@@ -239,3 +240,31 @@ def test_store_made_from_settings_uses_the_blob_dir(tmp_path: Path) -> None:
     store = BlobStore(tmp_path / "data", tmp_path / "shared" / "blobs")
     assert store.root == (tmp_path / "shared" / "blobs").resolve()
     assert store.incoming == (tmp_path / "shared" / "incoming").resolve()
+
+
+# --- the units' network rules for remote services -----------------------------
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def unit_lines(path: Path) -> list[tuple[str, str]]:
+    """(key, value) of every setting in a unit file, repeated keys kept."""
+    pairs = []
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def test_hosts_drop_in_opens_private_addresses_and_the_store_only() -> None:
+    settings = unit_lines(DEPLOY / "amanat-hosts.conf")
+    allowed = [value for key, value in settings if key == "IPAddressAllow"]
+    assert allowed and all(ipaddress.ip_network(a).is_private for a in allowed)
+    assert ("ReadWritePaths", "/srv/amanat-store") in settings
+    assert ("After", "network-online.target remote-fs.target") in settings
+    assert not any(key == "IPAddressDeny" for key, _ in settings)  # keeps the units' deny
+    for unit in ("amanat.service", "amanat-retention.service"):
+        rules = unit_lines(DEPLOY / unit)
+        assert ("IPAddressDeny", "any") in rules and ("IPAddressAllow", "localhost") in rules
+        assert "deploy/amanat-hosts.conf" in (DEPLOY / unit).read_text()

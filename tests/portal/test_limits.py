@@ -56,7 +56,7 @@ def test_logins_are_counted_in_the_shared_store(environ, redis_url, recipient_ke
     app = create_app(Settings.from_env({**environ, "AMANAT_RATELIMIT_STORAGE": redis_url}))
     client = app.test_client()
     token = token_in(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"csrf_token": token, "codename": "1" * 21})
+    response = client.post("/login", data={"csrf_token": token, "codename": generate_codename()})
     assert response.status_code == 400
     with redis.Redis.from_url(redis_url) as store:
         assert any(GLOBAL_KEY.encode() in key for key in store.keys("*"))
@@ -84,7 +84,7 @@ def test_rate_store_down_answers_503_in_the_sources_language(store_down, lang, t
     client = store_down.test_client()
     client.get(f"/lang/{lang}")
     token = token_in(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"csrf_token": token, "codename": "1" * 21})
+    response = client.post("/login", data={"csrf_token": token, "codename": generate_codename()})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "60"
     assert title in text_of(response)

@@ -26,7 +26,7 @@ from nacl.secret import SecretBox
 from nacl.utils import random as random_bytes
 
 from crypto.envelope import Kind, open_bytes
-from crypto.errors import BadCodenameError, TamperedError
+from crypto.errors import BadCodenameError, TamperedError, WrongKindError
 from crypto.kdf import KdfCost, derive
 
 RANDOM_DIGITS = 27
@@ -137,6 +137,25 @@ def open_reply(blob: bytes, source_key: PrivateKey) -> bytes:
     path that decrypts a report, a file or a case event.
     """
     return open_bytes(blob, source_key, Kind.REPLY).content
+
+
+def open_own_copy(blob: bytes, source_key: PrivateKey) -> tuple[Kind, bytes]:
+    """Open what the source sent (a report's answers or a follow-up message)
+    with the source's own key; return its kind and content.
+
+    The portal seals those two kinds to the source's key as well as the
+    reviewers', so a logged-in source can read their own thread. It opens
+    nothing else (files and case events are never sealed to the source), and
+    only with the key that the codename derives. Raises NotARecipientError
+    for a blob not sealed to this key (sent before own copies existed) and
+    the envelope's errors for a damaged one.
+    """
+    for kind in (Kind.REPORT, Kind.MESSAGE):
+        try:
+            return kind, open_bytes(blob, source_key, kind).content
+        except WrongKindError:
+            continue
+    raise WrongKindError("not a report or a message")
 
 
 def wrap_source_key(source_key: PrivateKey) -> tuple[bytes, bytes]:

@@ -164,13 +164,16 @@ def store_report(
         session.add_all(ReportRecipient(report_id=report_id, recipient_id=r) for r in recipient_ids)
 
     content = canonical.encode(answers)
+    # The source's own key gets a slot too: after logging in they read what
+    # they wrote, opened with the key their codename derives, never stored open.
+    own_key = PublicKey(source.box_public_key)
     blobs = _commit_blobs(
         session,
         store,
         server_key,
         report_id,
         submission,
-        ("answers", Kind.REPORT, content),
+        ("answers", Kind.REPORT, content, own_key),
         add_report,
         patience,
     )
@@ -191,7 +194,11 @@ def store_followup(
 
     Database blips are retried for up to patience seconds, as in store_report.
     """
-    sealed_message = ("message", Kind.MESSAGE, message.encode("utf-8")) if message else None
+    source = session.get(Source, report.source_id)
+    own_key = PublicKey(source.box_public_key) if source is not None else None
+    sealed_message = (
+        ("message", Kind.MESSAGE, message.encode("utf-8"), own_key) if message else None
+    )
 
     def touch_report() -> None:
         report.updated_day = today()
@@ -208,7 +215,7 @@ def _commit_blobs(
     server_key: SigningKey,
     report_id: str,
     submission: Submission,
-    text: tuple[str, Kind, bytes] | None,
+    text: tuple[str, Kind, bytes, PublicKey | None] | None,
     add_parent: Callable[[], None],
     patience: float,
 ) -> list[Blob]:
@@ -220,8 +227,9 @@ def _commit_blobs(
     written: list[Blob] = []
     try:
         if text is not None:
-            kind_name, kind, content = text
-            pending.insert(0, (kind_name, _seal_text(store, submission.recipients, kind, content)))
+            kind_name, kind, content, own_key = text
+            sealed = _seal_text(store, submission.recipients, kind, content, own_key)
+            pending.insert(0, (kind_name, sealed))
         rows = [blob_row(server_key, report_id, kind_name, blob) for kind_name, blob in pending]
 
         def attempt() -> None:
@@ -279,11 +287,19 @@ def _may_exist(session: Session, blob: PendingBlob | KeptBlob) -> bool:
 
 
 def _seal_text(
-    store: BlobStore, recipients: Sequence[Recipient], kind: Kind, content: bytes
+    store: BlobStore,
+    recipients: Sequence[Recipient],
+    kind: Kind,
+    content: bytes,
+    own_key: PublicKey | None = None,
 ) -> PendingBlob:
+    """Seal content to the reviewers, and to the source's own key if given."""
     blob = store.create()
+    keys = [PublicKey(r.box_key) for r in recipients]
+    if own_key is not None:
+        keys.append(own_key)
     try:
-        sealer = Sealer(blob.writer, [PublicKey(r.box_key) for r in recipients], kind)
+        sealer = Sealer(blob.writer, keys, kind)
         sealer.write(content)
         sealer.close()
         store.finish(blob)

@@ -8,6 +8,7 @@ with Werkzeug's spooling parser, is turned off for them alone.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +29,9 @@ from werkzeug.exceptions import BadRequest, TooManyRequests
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
+from crypto.envelope import Kind
 from crypto.errors import CryptoError
-from crypto.source import open_reply
+from crypto.source import open_own_copy, open_reply
 from portal import intake, kept_files
 from portal.db import get_session
 from portal.forms import LogoutForm
@@ -240,26 +242,40 @@ def status() -> str:
 
 
 def conversation(report: Report, source: LoggedIn) -> list[dict[str, Any]]:
-    """The report's messages for the source: replies opened for this page only."""
+    """The report's thread for the source, opened for this page only: their
+    narrative and follow-ups (sealed to their own key too) and the replies."""
     blobs = get_session().scalars(
         select(Blob)
-        .where(Blob.report_id == report.id, Blob.kind.in_(("reply", "message", "file")))
+        .where(
+            Blob.report_id == report.id,
+            Blob.kind.in_(("answers", "reply", "message", "file")),
+        )
         .order_by(Blob.created_day)
     )
-    store = blob_store()
     items: list[dict[str, Any]] = []
     for blob in blobs:
         item: dict[str, Any] = {"kind": blob.kind, "day": blob.created_day, "size": blob.size}
         if blob.kind == "reply" and not roster_knows_author(get_session(), blob):
             continue  # the organisation never approved its author (portal.roster)
-        if blob.kind == "reply":
-            try:
-                with store.open(blob.storage_name) as f:
-                    item["text"] = open_reply(f.read(), source.key).decode("utf-8")
-            except (CryptoError, OSError, StoreError, UnicodeDecodeError):
-                item["unreadable"] = True
+        if blob.kind != "file":
+            item.update(read_for_source(blob, source))
         items.append(item)
     return items
+
+
+def read_for_source(blob: Blob, source: LoggedIn) -> dict[str, Any]:
+    """{"text": ...} for a blob the source's key opens, else {"unreadable": True}."""
+    try:
+        with blob_store().open(blob.storage_name) as f:
+            sealed = f.read()
+        if blob.kind == "reply":
+            return {"text": open_reply(sealed, source.key).decode("utf-8")}
+        kind, content = open_own_copy(sealed, source.key)
+        if kind is Kind.REPORT:
+            return {"text": str(json.loads(content).get("narrative") or "")}
+        return {"text": content.decode("utf-8")}
+    except (CryptoError, OSError, StoreError, UnicodeDecodeError, ValueError, AttributeError):
+        return {"unreadable": True}
 
 
 @bp.post("/report/<report_id>/followup")

@@ -73,4 +73,6 @@ def test_the_only_opener_the_portal_uses_opens_replies_alone() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module == "crypto.source":
                 used |= {alias.name for alias in node.names if alias.name.startswith("open")}
-    assert used <= {"open_reply"}
+    # open_own_copy opens only what the source sent, with the source's own key
+    # (the codename's): the source reading their own thread.
+    assert used <= {"open_reply", "open_own_copy"}

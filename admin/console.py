@@ -26,6 +26,7 @@ from admin import (
     console_errors,
     console_files,
     console_origin,
+    console_templates,
     console_views,
     stats_views,
 )
@@ -108,6 +109,7 @@ def create_console(
     app.register_blueprint(console_views.bp)
     app.register_blueprint(console_files.bp)
     app.register_blueprint(console_case.bp)
+    app.register_blueprint(console_templates.bp)
     app.register_blueprint(console_airgap.bp)
     app.register_blueprint(stats_views.bp)
     return app

@@ -48,6 +48,7 @@ from admin.console_forms import (
 )
 from admin.console_inbox import answers_of, danger_banner, inbox_page, search_reports
 from admin.console_state import Keyring, Unlocked
+from admin.console_templates import templates_for_page
 from admin.roster import unapproved_recipients
 from admin.sync import SyncError, sync
 from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
@@ -241,6 +242,10 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         case = case_context(state, report_id)
         state.vault.mark_read(report_id)
     status_form.status.data = report.status
+    with state.lock:
+        offered, chosen_text = templates_for_page(state)
+    if chosen_text is not None and not reply_form.text.data:
+        reply_form.text.data = chosen_text
     return render_template(
         "admin/report.html",
         report=report,
@@ -254,6 +259,7 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
         reply_form=reply_form,
         status_form=status_form,
         status_options=[(code, status_label(code)) for code in STATUSES],
+        reply_templates=[(t.id, t.title) for t in offered],
         **case,
     )
 

@@ -24,7 +24,7 @@ def find_file(vault: Vault, report_id: str, wanted: str) -> str:
     ids = [entry.blob_id for entry in entries]
     if wanted in ids:
         return wanted
-    names = {blob_id: vault.manifest(blob_id).filename for blob_id in ids}
+    names = {blob_id: m.filename for blob_id, m in vault.learn_manifests(ids).items()}
     for exact in (True, False):
         found = [blob_id for blob_id, name in names.items() if _same(name, wanted, exact)]
         if len(found) == 1:

@@ -24,6 +24,7 @@ from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
 from admin import roster
+from admin.vault_lock import VaultBusyError, locked, merge, snapshot
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import BadSignatureError, EnvelopeError, NotARecipientError
 from crypto.events import sign_event
@@ -169,6 +170,8 @@ class Vault:
         self.partial_dir = self.path / "partial"
         self.index_path = self.path / INDEX_NAME
         self._index = _empty_index()
+        self._base: dict[str, Any] = snapshot(self._index)
+        self._loaded: str | None = None  # SHA-256 of the sealed index as last read or written
 
     @classmethod
     def open(cls, path: Path, key: ReviewerKey) -> Vault:
@@ -189,6 +192,11 @@ class Vault:
     # -- the index -----------------------------------------------------------
 
     def _load(self) -> None:
+        self._index, self._loaded = self._read_index()
+        self._base = snapshot(self._index)
+
+    def _read_index(self) -> tuple[dict[str, Any], str]:
+        """The index on disk and the SHA-256 of its sealed file."""
         try:
             sealed = self.index_path.read_bytes()
         except OSError as exc:
@@ -207,10 +215,39 @@ class Vault:
             raise DamagedVaultError(f"the vault index {self.index_path} is unreadable") from exc
         if not isinstance(index, dict) or index.get("v") != INDEX_VERSION:
             raise DamagedVaultError("the vault index has an unknown version")
-        self._index = {**_empty_index(), **index}
+        return {**_empty_index(), **index}, hashlib.sha256(sealed).hexdigest()
 
     def save(self) -> None:
-        """Seal the index to the reviewer's own key and replace the old one atomically."""
+        """Merge with what other commands saved meanwhile, seal, and replace the index.
+
+        Under the vault's lock (admin.vault_lock): a queued event, a status
+        or a read mark saved by the console while a sync runs is kept.
+        Raises VaultError if another command holds the lock too long.
+        """
+        self.save_with_wait(None)
+
+    def save_with_wait(self, wait: float | None) -> None:
+        """save(), waiting at most wait seconds for the lock (None: the default wait)."""
+        try:
+            with locked(self.path, wait):
+                self._merge_and_write()
+        except VaultBusyError as exc:
+            raise VaultError(str(exc)) from exc
+
+    def _merge_and_write(self) -> None:
+        if self.index_path.exists() and self._disk_digest() != self._loaded:
+            try:
+                theirs, _ = self._read_index()
+            except WrongVaultKeyError:
+                theirs = self._index  # re-keyed here or elsewhere: nothing to merge
+            self._index = merge(self._base, self._index, theirs)
+        self._loaded = self._write_index()
+        self._base = snapshot(self._index)
+
+    def _disk_digest(self) -> str:
+        return hashlib.sha256(self.index_path.read_bytes()).hexdigest()
+
+    def _write_index(self) -> str:
         content = json.dumps(self._index, ensure_ascii=False, sort_keys=True).encode("utf-8")
         sealed = seal_bytes(content, [self.key.box.public_key], Kind.INDEX)
         tmp = self.path / f".{INDEX_NAME}.{os.urandom(6).hex()}.tmp"
@@ -225,6 +262,7 @@ class Vault:
             tmp.unlink(missing_ok=True)
             raise
         fsync_dir(self.path)
+        return hashlib.sha256(sealed).hexdigest()
 
     @property
     def server_url(self) -> str | None:
@@ -531,7 +569,7 @@ class Vault:
         except EnvelopeError as exc:
             raise DamagedVaultError(f"file {blob_id} does not open with this key") from exc
 
-    def manifest(self, blob_id: str) -> Manifest:
+    def manifest(self, blob_id: str, *, save: bool = True) -> Manifest:
         """Decrypt the file once (discarding the output) to learn and cache its manifest."""
         cached = self._index["manifests"].get(blob_id)
         if cached is not None:
@@ -543,7 +581,7 @@ class Vault:
         except EnvelopeError as exc:
             raise DamagedVaultError(f"file {blob_id} is damaged: {exc}") from exc
         assert opener.manifest is not None  # noqa: S101 - chunks() sets it when it ends
-        self._remember_manifest(blob_id, opener.manifest)
+        self._remember_manifest(blob_id, opener.manifest, save)
         return opener.manifest
 
     def export_file(self, blob_id: str, out: Path) -> Manifest:
@@ -559,10 +597,28 @@ class Vault:
         self._remember_manifest(blob_id, manifest)
         return manifest
 
-    def _remember_manifest(self, blob_id: str, manifest: Manifest) -> None:
+    def _remember_manifest(self, blob_id: str, manifest: Manifest, save: bool = True) -> None:
         if self._index["manifests"].get(blob_id) != manifest.__dict__:
             self._index["manifests"][blob_id] = dict(manifest.__dict__)
-            self.save()
+            if save:
+                self.save()
+
+    def learn_manifests(self, blob_ids: list[str]) -> dict[str, Manifest]:
+        """The manifests of many files, learnt in bulk and the index saved once.
+
+        Re-sealing the whole index for each new manifest made opening the
+        details of 1,000 files run at 21 files/s. Raises DamagedVaultError
+        or VaultError as manifest() does (what was learnt before is kept).
+        """
+        found: dict[str, Manifest] = {}
+        known = len(self._index["manifests"])
+        try:
+            for blob_id in blob_ids:
+                found[blob_id] = self.manifest(blob_id, save=False)
+        finally:
+            if len(self._index["manifests"]) != known:
+                self.save()
+        return found
 
     # -- what the reviewer does ----------------------------------------------
 

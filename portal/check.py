@@ -31,6 +31,7 @@ from portal.limits import storage_options
 from portal.models import Recipient
 from portal.onion import onion_problem
 from portal.retention import stranded_reports
+from portal.roster import current_roster_data
 from portal.serverkey import SIGNING_KEY_FILE
 from portal.settings import MIN_SECRET_KEY_CHARS, SECRET_KEY_FILE, Settings
 from portal.sources import SALT_FILE
@@ -149,7 +150,17 @@ def _reviewer_problems(session: Session) -> list[Problem]:
         problems.append(
             Problem(
                 "no active reviewer is registered: the portal accepts no reports",
-                "amanat-server recipient add BUNDLE.json (compare the fingerprint by phone).",
+                "amanat-server roster publish ROSTER.json, a roster a coordinator signed "
+                "(docs/DEPLOY.md section 8).",
+            )
+        )
+    elif current_roster_data(session) is None:
+        problems.append(
+            Problem(
+                "no signed roster is published: reviewers were added by the server alone, "
+                "and their vaults cannot tell a colleague from a key the server added",
+                "Ask a coordinator for a signed roster (amanat-admin roster init, add) and "
+                "run amanat-server roster publish ROSTER.json (docs/DEPLOY.md section 8).",
             )
         )
     stranded = stranded_reports(session)

@@ -254,3 +254,17 @@ def test_the_vault_holds_no_plaintext(tmp_path, me, colleague, source):
             data = path.read_bytes()
             assert MARKER.encode() not in data, path
             assert "фото".encode() not in data, path
+
+
+def test_manifests_learnt_in_bulk_are_saved_once_and_kept(
+    tmp_path, me, colleague, source, monkeypatch
+):
+    vault = Vault.open(tmp_path / "vault", me)
+    a_report(vault, me, colleague, source)
+    saves = []
+    original = Vault.save
+    monkeypatch.setattr(Vault, "save", lambda self: (saves.append(1), original(self))[1])
+    learnt = vault.learn_manifests(["r1-f"])
+    assert learnt["r1-f"].filename == "фото.jpg" and len(saves) == 1
+    assert vault.learn_manifests(["r1-f"]) == learnt and len(saves) == 1  # nothing new
+    assert Vault.open(tmp_path / "vault", me).files("r1")[0].manifest == learnt["r1-f"]

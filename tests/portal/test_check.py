@@ -25,7 +25,7 @@ from portal.check import (
 )
 from portal.cli import main
 from portal.onion import onion_address
-from portal.recipients import revoke_recipient
+from portal.recipients import register_recipient, revoke_recipient
 from portal.serverkey import load_or_create_signing_key
 from portal.settings import Settings, ensure_secret_key
 from portal.sources import installation_salt
@@ -98,6 +98,15 @@ def test_database_unreachable(good: Settings) -> None:
 def test_no_active_reviewer(good: Settings) -> None:
     (problem,) = check_database(Deployment(good))
     assert "no active reviewer" in problem.what
+
+
+def test_reviewers_without_a_signed_roster_are_a_problem(app, good: Settings) -> None:
+    with app.app_context():
+        register_recipient(db.get_session(), ReviewerKey.generate("Bare bundle").bundle())
+        db.get_session().commit()
+    (problem,) = check_database(Deployment(good))
+    assert "no signed roster is published" in problem.what
+    assert "amanat-server roster publish" in problem.fix
 
 
 def test_reports_sealed_only_to_revoked_keys_are_reported(

@@ -27,6 +27,7 @@ from admin.airgap import is_offline, queue_reply
 from admin.case import MISSING_EVENT, load_case
 from admin.client import ApiClient, ClientError
 from admin.file_lookup import FileNotFound, find_file
+from admin.progress import ProgressBar
 from admin.reviewer_paths import (
     KEYFILE_ENV,
     VAULT_ENV,
@@ -291,8 +292,8 @@ def sync_command(
             pin_organisation(vault, organisation_key)
         except RosterRefused as exc:
             raise click.ClickException(_sentence(str(exc))) from exc
-    with make_client(vault, server, proxy) as client:
-        result = sync(vault, client)
+    with make_client(vault, server, proxy) as client, ProgressBar() as bar:
+        result = sync(vault, client, progress=bar)
     if result.roster_note:
         click.echo(result.roster_note, err=True)
     click.echo(

@@ -21,6 +21,7 @@ from admin.case import load_case
 from admin.case_numbers import case_numbers
 from admin.console_forms import STATUSES
 from admin.console_state import Unlocked
+from admin.roster import unapproved_recipients
 from admin.search_index import SearchIndex
 from admin.triage import SORTS, InboxFilter, TriageRow, filter_rows, sort_rows, triage_row
 from admin.vault import VaultError, VaultReport
@@ -128,6 +129,8 @@ def sort_label(code: str) -> str:
 def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str = "") -> str:
     with state.lock:
         rows = triage_rows(state)
+        # Reports the server lists with a key the organisation never approved (admin.roster).
+        unapproved = {r.id for r in state.vault.reports() if unapproved_recipients(state.vault, r)}
     chosen = read_filter(only)
     if chosen.unassigned:
         chosen = InboxFilter(**{**chosen.__dict__, "assignee": ""})
@@ -136,6 +139,7 @@ def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str =
     return render_template(
         "admin/inbox.html",
         rows=shown,
+        unapproved=unapproved,
         total=len(rows),
         counts=Counter(r.status for r in rows),
         urgent=sum(1 for r in rows if r.urgent),

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from nacl.signing import VerifyKey
@@ -35,6 +35,14 @@ _HEADER_LIMIT = 1024
 _CHUNK = 64 * 1024
 
 Wanted = tuple[str, dict[str, Any]]  # (report id, the blob's checked listing)
+
+
+class Progress(Protocol):
+    """What a progress display is told: blobs and bytes planned, then done."""
+
+    def plan(self, blobs: int, size: int) -> None: ...
+
+    def advance(self, blobs: int, size: int) -> None: ...
 
 
 class _BrokeOff(Exception):
@@ -88,7 +96,7 @@ def fetch_many(
     client: ApiClient,
     wanted: list[Wanted],
     fetch_one: Callable[[str, dict[str, Any]], str | None],
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, str | None]:
     """Fetch the wanted blobs (receipts already checked); blob id -> None or why refused.
 
@@ -96,17 +104,19 @@ def fetch_many(
     ConnectionFailed when the server cannot be reached; what arrived is kept.
     """
     outcome: dict[str, str | None] = {}
+    if progress:
+        progress.plan(len(wanted), sum(b["size"] for _, b in wanted))
     small = [w for w in wanted if w[1]["size"] <= SMALL and not _resumable(vault, w[1])]
     for group in _groups(small):
         outcome.update(_fetch_batch(vault, client, group))
         vault.commit_accepted()
         if progress:
-            progress(len(group), sum(b["size"] for _, b in group))
+            progress.advance(len(group), sum(b["size"] for _, b in group))
     for report_id, blob in wanted:
         if blob["id"] not in outcome:
             outcome[blob["id"]] = fetch_one(report_id, blob)
             if progress:
-                progress(1, blob["size"])
+                progress.advance(1, blob["size"])
     return outcome
 
 

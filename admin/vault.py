@@ -235,7 +235,10 @@ class Vault:
             raise VaultError(str(exc)) from exc
 
     def _merge_and_write(self) -> None:
-        if self.index_path.exists() and self._disk_digest() != self._loaded:
+        on_disk = self._disk_digest() if self.index_path.exists() else None
+        if on_disk is not None and on_disk == self._loaded and self._index == self._base:
+            return  # nothing changed here or elsewhere: no re-sealing
+        if on_disk is not None and on_disk != self._loaded:
             try:
                 theirs, _ = self._read_index()
             except WrongVaultKeyError:

@@ -167,3 +167,23 @@ def test_a_cut_batch_keeps_what_arrived_and_resumes_the_cut_blob(
     singles = dict(server.singles())
     assert not set(before) & set(singles)  # what arrived whole was not asked for again
     assert sorted(singles.values(), key=str) == [None, None, None, f"bytes={kept[0]}-"]
+
+
+def test_progress_is_told_what_is_planned_and_what_arrived(
+    tmp_path, hostile, recipient_key, reports
+):
+    url, _ = hostile
+    seen = {"plan": [0, 0], "done": [0, 0]}
+
+    class Recorder:
+        def plan(self, blobs: int, size: int) -> None:
+            seen["plan"] = [seen["plan"][0] + blobs, seen["plan"][1] + size]
+
+        def advance(self, blobs: int, size: int) -> None:
+            seen["done"] = [seen["done"][0] + blobs, seen["done"][1] + size]
+
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    with ApiClient(url, recipient_key) as api:
+        result = sync(vault, api, progress=Recorder())
+    held = sum(vault.blob_path(b).stat().st_size for b in result.fetched)
+    assert seen["plan"] == seen["done"] == [6, held]

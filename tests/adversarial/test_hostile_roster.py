@@ -168,9 +168,11 @@ def test_a_forged_reply_is_shown_rejected_in_the_console(tmp_path, app, live_ser
     page = text_of(browser.get(f"/reports/{report_id}"))
     assert "This report was also sealed to a key your organisation has not approved" in page
     assert "REJECTED reply: its author is not on your organisation's roster" in page
+    assert "Also sealed to an unapproved key" in text_of(browser.get("/inbox"))
     browser.get("/lang/ru?next=/inbox")
     page = text_of(browser.get(f"/reports/{report_id}"))
     assert "ключа, который ваша организация не утверждала" in page
+    assert "Также зашифрован для неутверждённого ключа" in text_of(browser.get("/inbox"))
 
 
 def test_an_honest_server_does_not_show_sources_a_reply_whose_author_is_not_on_the_roster(

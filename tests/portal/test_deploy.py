@@ -313,3 +313,12 @@ def test_gunicorn_error_log_names_no_request_path() -> None:
         message = record.getMessage()
         assert "abcdefghijklmnopqrstuvwxyz" not in message and "GET /a" not in message
         assert "\n" not in message
+
+
+def test_nginx_passes_the_request_target_unchanged() -> None:
+    # API signatures cover the raw target; a proxy_pass with a URI part would
+    # make nginx normalise it (docs/API.md, "Authentication").
+    text = (DEPLOY / "nginx.conf").read_text()
+    passes = [line.strip() for line in text.splitlines() if line.strip().startswith("proxy_pass")]
+    assert passes
+    assert all(re.fullmatch(r"proxy_pass https?://[^/\s]+;", line) for line in passes)

@@ -1,0 +1,129 @@
+"""Sync over a slow link (bench.relay) beside the same sync over bare loopback, in one run.
+
+    .venv/bin/python -m bench.link [--reports 1000] [--attachment-kib 4]
+                                   [--latency-ms 300] [--rate-mbps 2]
+
+Setup (not timed): as bench.sync, N reports with one attachment each,
+received through portal.intake (SQLite), served by gunicorn (bench.upload.Server).
+Timed, each into a fresh vault: (a) a first sync over bare loopback; (b) a
+first sync through the relay (a process of its own) adding the one-way
+latency each way and capping each direction at the rate; (c) a sync with
+nothing new through the relay. Targets (issue 12): (b) under 30 s at
+300 ms / 2 MB/s for 1,000 reports with 4 KiB each, (c) under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from admin.client import ApiClient
+from admin.sync import SyncResult, sync
+from admin.vault import Vault
+from bench.sync import create_reports, warm_up
+from bench.upload import Server
+from crypto.keys import ReviewerKey
+from portal import create_app, db
+from portal.recipients import register_recipient
+from portal.settings import Settings
+
+TARGET_FIRST_S = 30.0
+TARGET_EMPTY_S = 2.0
+
+
+class Relay:
+    """bench.relay in a process of its own, in front of a loopback port."""
+
+    def __init__(self, upstream: int, latency_ms: float, rate_mbps: float) -> None:
+        command = [sys.executable, "-m", "bench.relay", "--upstream", str(upstream)]
+        command += ["--latency-ms", str(latency_ms), "--rate-mbps", str(rate_mbps)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line.startswith("listening on "):
+            self.stop()
+            raise RuntimeError("the relay did not start")
+        self.port = int(line.split()[-1])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def timed_sync(url: str, vault: Vault, key: ReviewerKey) -> tuple[float, SyncResult]:
+    start = time.perf_counter()
+    with ApiClient(url, key) as client:
+        result = sync(vault, client)
+    return time.perf_counter() - start, result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--attachment-kib", type=int, default=4)
+    parser.add_argument("--latency-ms", type=float, default=300.0)
+    parser.add_argument("--rate-mbps", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="amanat-bench-link-", dir=os.environ.get("BENCH_DIR")))
+    try:
+        env = {
+            "AMANAT_DATA_DIR": str(tmp / "portal"),
+            "AMANAT_DATABASE_URL": f"sqlite:///{tmp / 'portal' / 'amanat.db'}",
+            "AMANAT_KDF_COST": "minimal",
+            "AMANAT_RATELIMIT_STORAGE": "memory://",
+        }
+        settings = Settings.from_env(env)
+        db.upgrade(settings.database_url)
+        app = create_app(settings)
+        key = ReviewerKey.generate("Bench reviewer")
+        with app.app_context():
+            session = db.get_session()
+            register_recipient(session, key.bundle(), [])
+            session.commit()
+        create_reports(app, args.reports, args.attachment_kib * 1024)
+        server = Server("wsgi:app", env)
+        relay = Relay(server.port, args.latency_ms, args.rate_mbps)
+        try:
+            warm_up(server.port)
+            bare_s, bare = timed_sync(
+                f"http://127.0.0.1:{server.port}", Vault.open(tmp / "a", key), key
+            )
+            slow_vault = Vault.open(tmp / "b", key)
+            link = f"http://127.0.0.1:{relay.port}"
+            first_s, first = timed_sync(link, slow_vault, key)
+            empty_s, empty = timed_sync(link, slow_vault, key)
+        finally:
+            relay.stop()
+            server.stop()
+        for result in (bare, first):
+            if result.refused or len(set(result.reports)) != args.reports:
+                raise RuntimeError(f"sync refused {len(result.refused)}: {result.refused[:3]}")
+        held = sum(p.stat().st_size for p in (tmp / "b" / "blobs").iterdir())
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    link_name = f"{args.latency_ms:.0f} ms each way, {args.rate_mbps:g} MB/s each direction"
+    print(
+        f"link: {args.reports} reports with a {args.attachment_kib} KiB attachment each, "
+        f"{len(first.fetched)} blobs, {held / 1e6:.1f} MB of ciphertext"
+    )
+    print(f"  (a) first sync, bare loopback: {bare_s:6.2f} s")
+    verdict = "meets" if first_s < TARGET_FIRST_S else "MISSES"
+    print(
+        f"  (b) first sync through the relay ({link_name}): {first_s:6.2f} s "
+        f"({verdict} the {TARGET_FIRST_S:.0f} s target; the bytes alone take "
+        f"{held / (args.rate_mbps * 1e6):.1f} s)"
+    )
+    verdict = "meets" if empty_s < TARGET_EMPTY_S else "MISSES"
+    print(
+        f"  (c) sync with nothing new through the relay: {empty_s:6.2f} s "
+        f"({verdict} the {TARGET_EMPTY_S:.0f} s target; {len(empty.reports)} reports listed)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -144,7 +144,7 @@ def test_status_is_seen_by_the_source(admin, app, live_server, source):
     assert result.exit_code == 0, result.output
     other_browser = app.test_client()
     login(other_browser, codename)
-    assert "Кейс-менеджер работает над ним" in text_of(other_browser.get("/status"))
+    assert "Кейс-менеджер уже занимается вашим обращением" in text_of(other_browser.get("/status"))
     assert "in_review" in admin("list").output
 
 

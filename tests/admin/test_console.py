@@ -373,7 +373,7 @@ def test_status_change_reaches_the_server_and_the_vault(unlocked, console, app, 
     assert vault.report(report_id).status == "in_review"
     other_browser = app.test_client()
     login(other_browser, codename)
-    assert "Кейс-менеджер работает над ним" in text_of(other_browser.get("/status"))
+    assert "Кейс-менеджер уже занимается вашим обращением" in text_of(other_browser.get("/status"))
 
 
 def test_an_unknown_status_is_refused(unlocked, console, source):

@@ -25,6 +25,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from admin import console_sync
 from admin.actions import (
     NoServerError,
     OnionNeedsProxyError,
@@ -50,7 +51,7 @@ from admin.console_inbox import answers_of, danger_banner, inbox_page, search_re
 from admin.console_state import Keyring, Unlocked
 from admin.console_templates import templates_for_page
 from admin.roster import unapproved_recipients
-from admin.sync import SyncError, sync
+from admin.sync import SyncError, SyncResult, sync
 from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
 from crypto.errors import KeyFileError, WrongPassphraseError
 from crypto.keys import read_keyfile
@@ -180,18 +181,22 @@ def _answers(state: Unlocked, report_id: str) -> dict[str, Any] | None:
 
 @bp.post("/sync")
 def sync_now() -> Response:
+    """Start a sync in the background (admin.console_sync) and show its progress."""
     state = unlocked()
-    with state.lock:
-        _sync(state)
-    return redirect(url_for(".inbox"), 303)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    console_sync.start(state, make_client, _report_sync, app, str(get_locale()))
+    return redirect(url_for(".sync_page"), 303)
 
 
-def _sync(state: Unlocked) -> None:
-    try:
-        with make_client(state) as client:
-            result = sync(state.vault, client)
-    except (ConsoleError, SyncError, ClientError, VaultError) as exc:
-        state.notify("error", _("Sync failed: %(reason)s", reason=str(exc)))
+@bp.get("/sync")
+def sync_page() -> str:
+    state = unlocked()
+    return render_template("admin/sync.html", progress=console_sync.progress_of(state))
+
+
+def _report_sync(state: Unlocked, result: SyncResult | None, error: Exception | None) -> None:
+    if result is None:
+        state.notify("error", _("Sync failed: %(reason)s", reason=str(error)))
         return
     state.notify(
         "info",

@@ -13,8 +13,10 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from crypto.keys import ReviewerKey
 from crypto.roster import Member, Revoked, Roster
@@ -239,3 +242,42 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"{len(postgres)} PostgreSQL tests skipped: {POSTGRES_ENV} is not set "
             "(.ci/run sets it when PostgreSQL answers on 127.0.0.1:5432)."
         )
+
+
+# -- the real portal over HTTP, for reviewer-side and hostile tests --------------------
+
+
+@dataclass
+class LiveServer:
+    """The portal's URL, its app, and the requests it saw (method, path, Range header)."""
+
+    url: str
+    app: Flask
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The test's portal app on a free port, served from a background thread."""
+    live = LiveServer(url="", app=app)
+
+    def recording_app(environ: dict[str, Any], start_response: Any) -> Any:
+        live.requests.append(
+            {
+                "method": environ["REQUEST_METHOD"],
+                "path": environ.get("PATH_INFO", ""),
+                "range": environ.get("HTTP_RANGE"),
+            }
+        )
+        return app(environ, start_response)
+
+    server = make_server("127.0.0.1", 0, recording_app, threaded=True)
+    live.url = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield live
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -29,7 +29,7 @@ from portal import db, intake
 from portal.cli import main as server_main
 from portal.models import Blob, Report
 from portal.services import blob_store, server_key
-from tests.adversarial.test_hostile_roster import insert_operator_recipient
+from tests.adversarial.operator import insert_operator_recipient
 from tests.portal.journey import get_codename, login, only_report_id, submit_report, text_of
 
 PASSPHRASE = "reviewer passphrase"

@@ -8,12 +8,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from admin.client import ApiClient
+from admin.sync import sync
+from admin.vault import Vault
 from portal import db
 from portal.models import Blob, Report, ReportRecipient, Source, SourceSession
 from portal.services import blob_store
-
-# Re-exported so the tests here can serve the real portal over HTTP.
-from tests.admin.conftest import live_server  # noqa: F401 - a fixture, used by name
+from tests.portal.journey import get_codename, only_report_id, submit_report
 
 MODELS = (Source, SourceSession, Report, ReportRecipient, Blob)
 
@@ -40,3 +41,20 @@ def stored_files(app: Flask) -> list[str]:
 @pytest.fixture
 def data_dir(app: Flask) -> Path:
     return Path(app.extensions["amanat"].data_dir)
+
+
+@pytest.fixture
+def team(tmp_path, app, add_recipient, live_server):
+    """Two reviewers on the roster, a report sealed to both, both vaults synced (pinned)."""
+    key_a, key_b = add_recipient("Айгуль"), add_recipient("Бакыт")
+    source = get_codename(app.test_client())
+    assert submit_report(source.client).status_code == 303
+    report_id = only_report_id(app)
+    vaults = []
+    for name, key in (("a", key_a), ("b", key_b)):
+        vault = Vault.open(tmp_path / name, key)
+        with ApiClient(live_server.url, key) as api:
+            result = sync(vault, api)
+        assert not result.refused and "Pinned your organisation's key" in str(result.roster_note)
+        vaults.append(vault)
+    return report_id, vaults[0], vaults[1], source

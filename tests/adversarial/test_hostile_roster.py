@@ -24,84 +24,21 @@ from admin.sync import SyncError, sync
 from admin.vault import Vault
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import NotARecipientError
-from crypto.events import sign_event
 from crypto.kdf import MINIMAL
 from crypto.keys import ReviewerKey, write_keyfile
 from crypto.replies import sign_reply
 from crypto.roster import Member, Roster, organisation_fingerprint
-from portal import db, intake
-from portal.models import PublishedRoster, Recipient, Report, ReportRecipient
-from portal.services import blob_store, server_key
+from portal import db
+from portal.models import PublishedRoster, Recipient, ReportRecipient
+from tests.adversarial.operator import (
+    PASSPHRASE,
+    insert_operator_recipient,
+    resync,
+    store_as_operator,
+)
 from tests.conftest import change_roster
 from tests.portal import api_client
 from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
-
-PASSPHRASE = "a long passphrase"
-
-
-@pytest.fixture
-def team(tmp_path, app, add_recipient, live_server):
-    """Two reviewers on the roster, a report sealed to both, both vaults synced (pinned)."""
-    key_a, key_b = add_recipient("Айгуль"), add_recipient("Бакыт")
-    source = get_codename(app.test_client())
-    assert submit_report(source.client).status_code == 303
-    report_id = only_report_id(app)
-    vaults = []
-    for name, key in (("a", key_a), ("b", key_b)):
-        vault = Vault.open(tmp_path / name, key)
-        with ApiClient(live_server.url, key) as api:
-            result = sync(vault, api)
-        assert not result.refused and "Pinned your organisation's key" in str(result.roster_note)
-        vaults.append(vault)
-    return report_id, vaults[0], vaults[1], source
-
-
-def insert_operator_recipient(app, report_id: str, name: str = "Бакыт") -> ReviewerKey:
-    """What a hostile operator does in the database: a recipient row of their own, on the report."""
-    mallory = ReviewerKey.generate(name)
-    with app.app_context():
-        session = db.get_session()
-        row = Recipient(
-            name=name,
-            box_key=bytes(mallory.box.public_key),
-            verify_key=bytes(mallory.signing.verify_key),
-            fingerprint=mallory.bundle().fingerprint,
-            active=True,
-        )
-        session.add(row)
-        session.flush()
-        session.add(ReportRecipient(report_id=report_id, recipient_id=row.id))
-        session.commit()
-    return mallory
-
-
-def store_as_operator(app, report_id: str, key: ReviewerKey, envelope: bytes, kind: str) -> None:
-    """Store a blob signed by key straight into the server, past every API check."""
-    digest = hashlib.sha256(envelope).hexdigest()
-    sign = sign_reply if kind == "reply" else sign_event
-    with app.app_context():
-        session = db.get_session()
-        author = session.scalar(
-            select(Recipient).where(Recipient.verify_key == bytes(key.signing.verify_key))
-        )
-        report = session.get(Report, report_id)
-        assert author is not None and report is not None
-        intake.store_reply(
-            session,
-            blob_store(),
-            server_key(),
-            report,
-            author,
-            envelope,
-            sign(key.signing, report_id, digest),
-            kind=kind,
-        )
-
-
-def resync(live_server, *vaults: Vault) -> None:
-    for vault in vaults:
-        with ApiClient(live_server.url, vault.key) as api:
-            sync(vault, api)
 
 
 def test_an_operator_inserted_recipient_cannot_open_a_reply_or_event_sealed_after(

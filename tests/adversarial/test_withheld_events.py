@@ -15,7 +15,7 @@ from crypto.kdf import MINIMAL
 from crypto.keys import write_keyfile
 from portal import db
 from portal.models import Blob
-from tests.adversarial.test_hostile_roster import PASSPHRASE, resync, team  # noqa: F401
+from tests.adversarial.operator import PASSPHRASE, resync
 from tests.portal.journey import text_of, token_in
 
 
@@ -33,7 +33,7 @@ def _withhold_first_event(app, live_server, report_id, a, b) -> str:
     return str(first["id"])
 
 
-def test_a_withheld_event_is_reported_as_missing(app, live_server, team):  # noqa: F811
+def test_a_withheld_event_is_reported_as_missing(app, live_server, team):
     report_id, a, b, _ = team
     assert load_case(a, report_id).missing == []
     withheld = _withhold_first_event(app, live_server, report_id, a, b)
@@ -47,7 +47,7 @@ def test_a_withheld_event_shows_in_the_cli_and_the_console(
     tmp_path,
     app,
     live_server,
-    team,  # noqa: F811
+    team,
 ):
     from admin.console import create_console
 
@@ -80,7 +80,7 @@ def test_a_withheld_event_shows_in_the_cli_and_the_console(
         assert text in text_of(browser.get(f"/reports/{report_id}"))
 
 
-def test_an_event_delivered_late_is_no_longer_missing(app, live_server, team):  # noqa: F811
+def test_an_event_delivered_late_is_no_longer_missing(app, live_server, team):
     report_id, a, b, _ = team
     with ApiClient(live_server.url, b.key) as api:
         submit_event(b, api, report_id, "set_priority", {"priority": "high"})

@@ -37,9 +37,10 @@ def unseal(archive: bytes, **key: object) -> bytes:
 @pytest.mark.parametrize("size", [0, 1, FRAME - 1, FRAME, FRAME + 1, 3 * FRAME])
 def test_archives_round_trip_at_every_frame_edge(mode, size):
     lock, key = LOCKS[mode]
-    data = os.urandom(size)
+    # A marker, not random bytes: one random byte is in any archive by chance.
+    data = (b"PLAINTEXT-MARKER-" * (size // 17 + 1))[:size]
     archive = seal(data, lock)
-    assert data[:64] not in archive or size == 0
+    assert b"PLAINTEXT-MARKER" not in archive
     assert unseal(archive, **key) == data
 
 

@@ -7,13 +7,12 @@ import threading
 from admin.client import ApiClient
 from admin.sync import sync
 from admin.vault import Vault
-from tests.adversarial.conftest import live_server  # noqa: F401 - a fixture, used by name
 from tests.portal.journey import get_codename, only_report_id, submit_report
 
 ROUNDS = 4
 
 
-def test_two_reviewers_at_once_lose_nothing(app, client, add_recipient, live_server, tmp_path):  # noqa: F811
+def test_two_reviewers_at_once_lose_nothing(app, client, add_recipient, live_server, tmp_path):
     alice, bob = add_recipient("Alice"), add_recipient("Bob")
     get_codename(client)
     submit_report(client, files=[("evidence", "a.txt", b"evidence", "text/plain")])

@@ -23,12 +23,12 @@ from typing import Any
 from nacl.signing import VerifyKey
 
 from admin.acks import unacknowledged
+from admin.custody import check_receipt
 from admin.media_bundle import TO_OFFLINE, TO_SERVER, Bundle, BundleError, read_bundle, write_bundle
 from admin.sync import check_listing
 from admin.vault import Vault, VaultError
 from admin.vault_sealed import load_side, save_side
 from crypto.errors import BadSignatureError
-from crypto.receipts import Receipt, verify_receipt
 
 SIDE = "airgap"
 
@@ -119,9 +119,8 @@ def _checked(vault: Vault, bundle: Bundle) -> tuple[str, list[dict[str, Any]]]:
         if entry.sha256 != blob["sha256"]:
             raise BundleError(f"blob {name} is not the one the server's receipt signed")
         try:
-            receipt = base64.b64decode(blob["receipt"], validate=True)
-            verify_receipt(verify_key, Receipt.from_listing(report_id, blob), receipt)
-        except (BadSignatureError, ValueError, TypeError, binascii.Error) as exc:
+            check_receipt(verify_key, report_id, blob)
+        except (BadSignatureError, ValueError, TypeError, KeyError) as exc:
             raise BundleError(f"the server's receipt for blob {name} does not verify") from exc
     return str(offered), listings
 

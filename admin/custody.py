@@ -81,14 +81,7 @@ def _receipt_key(vault: Vault) -> VerifyKey:
 
 def check_receipt(key: VerifyKey, report_id: str, blob: dict[str, Any]) -> None:
     """Return if the server's receipt covers this blob as listed; raise BadSignatureError."""
-    receipt = Receipt(
-        blob_id=blob["id"],
-        report_id=report_id,
-        kind=blob["kind"],
-        size=blob["size"],
-        sha256=blob["sha256"],
-        day=blob["created_day"],
-    )
+    receipt = Receipt.from_listing(report_id, blob)
     try:
         signature = base64.b64decode(str(blob.get("receipt")), validate=True)
     except (ValueError, binascii.Error) as exc:

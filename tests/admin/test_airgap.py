@@ -308,15 +308,21 @@ def test_a_bundle_path_that_is_a_link_is_refused(people, second):
 # -- the console on the offline machine ------------------------------------------------
 
 
-def test_the_offline_console_imports_a_bundle_and_keeps_replies_for_the_courier(people, reported):
-    _, _, report_id = reported
-    inbound = people.export("in-1.amanat")
+def offline_console(people, lang: str):
+    """The console on the offline machine, unlocked, in lang."""
     console = create_console(people.full, people.offline_vault, None)
     console.config["TESTING"] = True
     browser = console.test_client()
-    browser.set_cookie("lang", "en")
+    browser.set_cookie("lang", lang)
     page = browser.get("/").get_data(as_text=True)
     browser.post("/", data={"csrf_token": token_in(page), "passphrase": PASSPHRASE})
+    return browser
+
+
+def test_the_offline_console_imports_a_bundle_and_keeps_replies_for_the_courier(people, reported):
+    _, _, report_id = reported
+    inbound = people.export("in-1.amanat")
+    browser = offline_console(people, "en")
 
     inbox = browser.get("/inbox").get_data(as_text=True)
     assert "Import a bundle" in inbox
@@ -345,12 +351,7 @@ def test_the_console_names_a_refused_bundle_in_the_reviewers_language(people, se
     data = bytearray(second.read_bytes())
     data[-1] ^= 0x01
     second.write_bytes(bytes(data))
-    console = create_console(people.full, people.offline_vault, None)
-    console.config["TESTING"] = True
-    browser = console.test_client()
-    browser.set_cookie("lang", "ru")
-    page = browser.get("/").get_data(as_text=True)
-    browser.post("/", data={"csrf_token": token_in(page), "passphrase": PASSPHRASE})
+    browser = offline_console(people, "ru")
     inbox = browser.get("/inbox").get_data(as_text=True)
     before = snapshot(people.offline_vault)
     browser.post("/bundle/import", data={"csrf_token": token_in(inbox), "path": str(second)})

@@ -51,8 +51,9 @@ class Relay:
         self.port = int(line.split()[-1])
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
 
 
 def timed_sync(url: str, vault: Vault, key: ReviewerKey) -> tuple[float, SyncResult]:
@@ -62,13 +63,68 @@ def timed_sync(url: str, vault: Vault, key: ReviewerKey) -> tuple[float, SyncRes
     return time.perf_counter() - start, result
 
 
+_KILLED_SYNC = """
+import sys
+from pathlib import Path
+from admin.client import ApiClient
+from admin.sync import sync
+from admin.vault import Vault
+from crypto.keys import read_keyfile
+key = read_keyfile(Path(sys.argv[1]), sys.argv[2])
+vault = Vault.open(Path(sys.argv[3]), key)
+with ApiClient(sys.argv[4], key) as client:
+    sync(vault, client)
+"""
+
+
+def big_file(tmp: Path, app, server: Server, key: ReviewerKey, args: argparse.Namespace) -> str:
+    """One report with a big attachment: a client killed halfway, then a resumed sync."""
+    from crypto.kdf import MINIMAL
+    from crypto.keys import write_keyfile
+
+    create_reports(app, 1, args.big_mb * 1024 * 1024)
+    keyfile = tmp / "reviewer.key"
+    write_keyfile(keyfile, key, "bench passphrase, not secret", MINIMAL)
+    relay = Relay(server.port, args.latency_ms, args.rate_mbps)
+    link = f"http://127.0.0.1:{relay.port}"
+    vault_dir = tmp / "big"
+    try:
+        command = [sys.executable, "-c", _KILLED_SYNC, str(keyfile)]
+        command += ["bench passphrase, not secret", str(vault_dir), link]
+        child = subprocess.Popen(command)
+        kill_after = args.big_mb * 1e6 / (args.rate_mbps * 1e6) / 2
+        try:
+            child.wait(kill_after)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        partial = sum(p.stat().st_size for p in (vault_dir / "partial").iterdir())
+        start = time.perf_counter()
+        _, result = timed_sync(link, Vault.open(vault_dir, key), key)
+        resumed_s = time.perf_counter() - start
+    finally:
+        relay.stop()
+    big = max(Path(vault_dir / "blobs").iterdir(), key=lambda p: p.stat().st_size)
+    rest = big.stat().st_size - partial
+    share = rest / resumed_s / (args.rate_mbps * 1e6)
+    return (
+        f"  (d) {args.big_mb} MiB file: client killed after {kill_after:.0f} s with "
+        f"{partial / 1e6:.1f} MB in partial/; the resumed sync fetched the other "
+        f"{rest / 1e6:.1f} MB in {resumed_s:.1f} s = {rest / resumed_s / 1e6:.2f} MB/s, "
+        f"{share:.0%} of the link ({'meets' if share >= 0.8 else 'MISSES'} the 80% target); "
+        f"{len(result.refused)} refused"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--attachment-kib", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=300.0)
     parser.add_argument("--rate-mbps", type=float, default=2.0)
+    parser.add_argument("--big-mb", type=int, default=0, help="also a file of this many MiB")
     args = parser.parse_args(argv)
+    big_line = ""
     tmp = Path(tempfile.mkdtemp(prefix="amanat-bench-link-", dir=os.environ.get("BENCH_DIR")))
     try:
         env = {
@@ -97,6 +153,9 @@ def main(argv: list[str] | None = None) -> None:
             link = f"http://127.0.0.1:{relay.port}"
             first_s, first = timed_sync(link, slow_vault, key)
             empty_s, empty = timed_sync(link, slow_vault, key)
+            relay.stop()
+            if args.big_mb:
+                big_line = big_file(tmp, app, server, key, args)
         finally:
             relay.stop()
             server.stop()
@@ -123,6 +182,8 @@ def main(argv: list[str] | None = None) -> None:
         f"  (c) sync with nothing new through the relay: {empty_s:6.2f} s "
         f"({verdict} the {TARGET_EMPTY_S:.0f} s target; {len(empty.reports)} reports listed)"
     )
+    if big_line:
+        print(big_line)
 
 
 if __name__ == "__main__":

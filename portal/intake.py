@@ -78,53 +78,89 @@ def receive(
     (the form puts the region before the files) or at the end.
     On any error every pending blob is deleted before the error propagates.
     """
-    submission = Submission()
-    current: tuple[PendingBlob, FileSealer] | None = None
-    token_checked = False
+    receiver = _Receiver(store, check_token, choose_recipients)
     try:
         for part in read_parts(stream, boundary, limits or Limits()):
-            if isinstance(part, TextField):
-                if not token_checked:
-                    if part.name != TOKEN_FIELD:
-                        raise BadRequest("the form's security token must come first")
-                    check_token(part.value)
-                    token_checked = True
-                elif part.name == HONEYPOT_FIELD:
-                    if part.value.strip():
-                        raise HoneypotFilled()
-                else:
-                    submission.fields.add(part.name, part.value)
-            elif isinstance(part, FileStart):
-                if not token_checked:
-                    raise BadRequest("the form's security token must come first")
-                if not part.filename:
-                    continue  # an empty file input
-                if len(submission.files) >= MAX_FILES:
-                    raise RequestEntityTooLarge()
-                if not submission.recipients:
-                    submission.recipients = choose_recipients(submission.fields.get(REGION_FIELD))
-                blob = store.create()
-                submission.files.append(blob)
-                submission.file_names.append(part.filename)
-                keys = [PublicKey(r.box_key) for r in submission.recipients]
-                current = (blob, FileSealer(blob.writer, keys, part.filename, part.content_type))
-            elif isinstance(part, FileChunk):
-                if current is not None:
-                    current[1].write(part.data)
-            elif isinstance(part, FileEnd) and current is not None:
-                blob, sealer = current
-                _, manifest = sealer.close()
-                store.finish(blob)
-                submission.file_sizes.append(manifest.size)
-                current = None
-        if not token_checked:
-            raise BadRequest("the form has no security token")
-        if not submission.recipients:
-            submission.recipients = choose_recipients(submission.fields.get(REGION_FIELD))
+            receiver.take(part)
+        return receiver.finish()
     except BaseException:
-        submission.discard(store)
+        receiver.submission.discard(store)
         raise
-    return submission
+
+
+class _Receiver:
+    """One form being received: one method per kind of part, the token always first."""
+
+    def __init__(
+        self,
+        store: BlobStore,
+        check_token: Callable[[str], None],
+        choose_recipients: Callable[[str | None], list[Recipient]],
+    ) -> None:
+        self.store = store
+        self.check_token = check_token
+        self.choose_recipients = choose_recipients
+        self.submission = Submission()
+        self.current: tuple[PendingBlob, FileSealer] | None = None
+        self.token_checked = False
+
+    def take(self, part: object) -> None:
+        if isinstance(part, TextField):
+            self.text(part)
+        elif isinstance(part, FileStart):
+            self.file_start(part)
+        elif isinstance(part, FileChunk):
+            if self.current is not None:
+                self.current[1].write(part.data)
+        elif isinstance(part, FileEnd):
+            self.file_end()
+
+    def text(self, part: TextField) -> None:
+        if not self.token_checked:
+            if part.name != TOKEN_FIELD:
+                raise BadRequest("the form's security token must come first")
+            self.check_token(part.value)
+            self.token_checked = True
+        elif part.name == HONEYPOT_FIELD:
+            if part.value.strip():
+                raise HoneypotFilled()
+        else:
+            self.submission.fields.add(part.name, part.value)
+
+    def file_start(self, part: FileStart) -> None:
+        if not self.token_checked:
+            raise BadRequest("the form's security token must come first")
+        if not part.filename:
+            return  # an empty file input
+        submission = self.submission
+        if len(submission.files) >= MAX_FILES:
+            raise RequestEntityTooLarge()
+        self._choose_recipients()
+        blob = self.store.create()
+        submission.files.append(blob)
+        submission.file_names.append(part.filename)
+        keys = [PublicKey(r.box_key) for r in submission.recipients]
+        self.current = (blob, FileSealer(blob.writer, keys, part.filename, part.content_type))
+
+    def file_end(self) -> None:
+        if self.current is None:
+            return
+        blob, sealer = self.current
+        _, manifest = sealer.close()
+        self.store.finish(blob)
+        self.submission.file_sizes.append(manifest.size)
+        self.current = None
+
+    def finish(self) -> Submission:
+        if not self.token_checked:
+            raise BadRequest("the form has no security token")
+        self._choose_recipients()
+        return self.submission
+
+    def _choose_recipients(self) -> None:
+        if not self.submission.recipients:
+            region = self.submission.fields.get(REGION_FIELD)
+            self.submission.recipients = self.choose_recipients(region)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.public import PublicKey
 
+from admin import console_sync
 from admin.case import HistoryItem, case_state, empty_state, fold, load_case, submit_event
 from admin.client import ApiClient
 from admin.sync import sync
@@ -425,6 +426,7 @@ def test_console_shows_the_case_conflicts_and_rejected_events(two, live_server, 
         },
     )
     console_b.post("/sync", data={"csrf_token": token})
+    console_sync.wait(console_b.application.extensions["amanat_console"].keyring._unlocked)
     page = text_of(console_b.get(url))
     assert "Concurrent edits of priority" in page or "Одновременные изменения поля priority" in page
     assert "Убежище · Перенаправлено · 2026-11-28 · Бакыт" in page  # labels, not codes

@@ -23,8 +23,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers, one per core; a test file stays on one worker (its module fixtures,
+# the Tor network, a gunicorn it starts). `pytest` alone runs in one process.
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # Other ports: make run PORTAL_PORT=9080 CONSOLE_PORT=9081
 run: $(STAMP)

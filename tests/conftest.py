@@ -9,6 +9,7 @@ migrated schema, dropped again at the end.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import shutil
 import socket
@@ -25,7 +26,7 @@ import redis
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, create_engine, make_url, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -41,6 +42,37 @@ POSTGRES_ENV = "AMANAT_TEST_POSTGRES_URL"
 # switch, which only the test suite sets; subprocesses inherit it.
 os.environ["AMANAT_TEST_ONLY_MINIMAL_KDF"] = "1"
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL database this test process uses, or None when none is named.
+
+    Under pytest-xdist each worker gets a database of its own, made on first
+    use beside the one AMANAT_TEST_POSTGRES_URL names: the fixtures drop every
+    table, so two workers must never share one.
+    """
+    url = os.environ.get(POSTGRES_ENV)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    return _worker_database(url, worker)
+
+
+@functools.cache
+def _worker_database(url: str, worker: str) -> str:
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not found:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def drop_everything(database_url: str) -> None:
@@ -60,7 +92,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'amanat.db'}"
         return
-    url = os.environ.get(POSTGRES_ENV)
+    url = postgres_url()
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set")
     drop_everything(url)  # a crashed earlier run may have left tables behind

@@ -36,6 +36,7 @@ from portal.models import Blob
 from portal.store import BlobStore
 from portal.sweep import sweep
 from tests.conftest import POSTGRES_ENV, drop_everything
+from tests.conftest import postgres_url as conftest_postgres_url
 from tests.portal.multipart_body import content_type, encode
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -47,7 +48,7 @@ MIB = 1024**2
 
 
 def postgres_url() -> str:
-    url = os.environ.get(POSTGRES_ENV)
+    url = conftest_postgres_url()
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set: two hosts need one PostgreSQL database")
     engine = db.make_engine(url)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -126,6 +126,21 @@ def sort_label(code: str) -> str:
     return str(SORT_LABELS.get(code, code))
 
 
+# Rows per inbox page: a case worker reads the first screens (danger first), and a
+# page of 10,000 rows took over a second to render (bench/inbox.py).
+PAGE_ROWS = 200
+
+
+def _page(count: int) -> tuple[int, int]:
+    """The page asked for (?page=N, kept within range) and the number of pages."""
+    pages = max(1, -(-count // PAGE_ROWS))
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        page = 1
+    return min(max(page, 1), pages), pages
+
+
 def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str = "") -> str:
     with state.lock:
         rows = triage_rows(state)
@@ -136,9 +151,16 @@ def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str =
         chosen = InboxFilter(**{**chosen.__dict__, "assignee": ""})
     sort = request.args.get("sort", "")
     shown = sort_rows(filter_rows(rows, chosen), sort)
+    page, pages = _page(len(shown))
     return render_template(
         "admin/inbox.html",
-        rows=shown,
+        rows=shown[(page - 1) * PAGE_ROWS : page * PAGE_ROWS],
+        shown=len(shown),
+        page=page,
+        pages=pages,
+        page_url=lambda number: url_for(
+            "console.inbox", **{**request.args.to_dict(), "page": str(number)}
+        ),
         unapproved=unapproved,
         total=len(rows),
         counts=Counter(r.status for r in rows),

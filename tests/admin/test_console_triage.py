@@ -180,3 +180,16 @@ def test_inbox_rows_carry_short_case_numbers_that_stay(browser):
     assert sorted(m.group(1) for r in inbox_rows(browser) for m in CASE_NUMBER.finditer(r)) == (
         numbers
     )
+
+
+def test_a_long_inbox_is_shown_in_pages_danger_first_on_page_one(browser, monkeypatch):
+    monkeypatch.setattr("admin.console_inbox.PAGE_ROWS", 1)
+    first = browser.get("/inbox").get_data(as_text=True)
+    assert "⚠" in first and "/inbox?page=2" in first
+    assert "Page 1 of 2 (2 reports)" in first
+    second = browser.get("/inbox?page=2").get_data(as_text=True)
+    assert "⚠" not in second.split("<table", 1)[1]
+    assert "Page 2 of 2" in second and "page=1" in second
+    beyond = browser.get("/inbox?page=99").get_data(as_text=True)
+    assert "Page 2 of 2" in beyond, "a page past the end shows the last one"
+    assert browser.get("/inbox?page=x").status_code == 200

@@ -74,7 +74,12 @@ class OnionBrowser:
         return self.network.namespace.call(send)
 
     def get(self, path: str, **kwargs: Any) -> Response:
-        return self._send("GET", path, **kwargs)
+        # A page cut short on the way through Tor is reloaded, as a person would;
+        # a POST is never sent twice.
+        try:
+            return self._send("GET", path, **kwargs)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+            return self._send("GET", path, **kwargs)
 
     def post(self, path: str, data: Any = None, content_type: str | None = None) -> Response:
         headers = {"Content-Type": content_type} if content_type else {}

@@ -141,6 +141,12 @@ def _page(count: int) -> tuple[int, int]:
     return min(max(page, 1), pages), pages
 
 
+def _page_url(number: int) -> str:
+    """The inbox with the same filters and sort, at page number."""
+    args: dict[str, Any] = {**request.args.to_dict(), "page": str(number)}
+    return url_for("console.inbox", **args)
+
+
 def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str = "") -> str:
     with state.lock:
         rows = triage_rows(state)
@@ -158,9 +164,7 @@ def inbox_page(state: Unlocked, only: frozenset[str] | None = None, query: str =
         shown=len(shown),
         page=page,
         pages=pages,
-        page_url=lambda number: url_for(
-            "console.inbox", **{**request.args.to_dict(), "page": str(number)}
-        ),
+        page_url=_page_url,
         unapproved=unapproved,
         total=len(rows),
         counts=Counter(r.status for r in rows),

@@ -25,8 +25,7 @@ from nacl.signing import SigningKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.errors import BadSignatureError
-from crypto.receipts import Receipt, verify_receipt
+from portal.integrity import receipt_problem
 from portal.models import Blob, InstallationSecret
 from portal.secretfile import replace_atomically
 from portal.serverkey import SIGNING_KEY_FILE, load_or_create_signing_key
@@ -119,21 +118,7 @@ def drift(session: Session, settings: Settings) -> list[Drift]:
 
 def _signs_last_receipt(session: Session, key: SigningKey) -> bool:
     row = session.scalars(select(Blob).order_by(Blob.created_day.desc()).limit(1)).first()
-    if row is None:
-        return True
-    receipt = Receipt(
-        blob_id=row.id,
-        report_id=row.report_id,
-        kind=row.kind,
-        size=row.size,
-        sha256=row.sha256,
-        day=row.created_day.isoformat(),
-    )
-    try:
-        verify_receipt(key.verify_key, receipt, row.receipt)
-    except BadSignatureError:
-        return False
-    return True
+    return row is None or receipt_problem(row, key.verify_key) is None
 
 
 def join(session: Session, settings: Settings, folder: Path) -> list[str]:

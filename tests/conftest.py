@@ -17,6 +17,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,6 +289,20 @@ class LiveServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
+@contextmanager
+def served(wsgi_app: Any) -> Iterator[str]:
+    """Serve a WSGI app on a free 127.0.0.1 port from a background thread; yield its URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
     """The test's portal app on a free port, served from a background thread."""
@@ -303,13 +318,6 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
         )
         return app(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, recording_app, threaded=True)
-    live.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with served(recording_app) as url:
+        live.url = url
         yield live
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

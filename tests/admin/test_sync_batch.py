@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from admin.client import ApiClient
 from admin.sync import sync
 from admin.vault import Vault
+from tests.conftest import served
 from tests.portal.journey import get_codename, submit_report
 
 Frames = list[tuple[dict[str, Any], bytes]]
@@ -68,15 +67,8 @@ class Hostile:
 @pytest.fixture
 def hostile(app: Flask) -> Iterator[tuple[str, Hostile]]:
     wrapper = Hostile(app)
-    server = make_server("127.0.0.1", 0, wrapper, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", wrapper
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with served(wrapper) as url:
+        yield url, wrapper
 
 
 @pytest.fixture

@@ -12,14 +12,14 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+
+from tests.conftest import served
 
 CHROMIUM = Path(os.environ.get("AMANAT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -43,15 +43,8 @@ def empty_database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def portal_url(app: Flask) -> Iterator[str]:
     """The test's portal app served over HTTP from a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

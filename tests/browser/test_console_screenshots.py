@@ -11,12 +11,10 @@ banner, the case forms with their labels.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from admin.client import ApiClient
 from admin.console import create_console
@@ -24,6 +22,7 @@ from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL
 from crypto.keys import write_keyfile
+from tests.conftest import served
 from tests.portal.journey import get_codename, submit_report
 
 PASSPHRASE = "a long passphrase"
@@ -58,15 +57,8 @@ def console_url(tmp_path, app, recipient_key, portal_url) -> Iterator[str]:
         assert not sync(vault, api).refused
     write_keyfile(tmp_path / "me.key", recipient_key, PASSPHRASE, MINIMAL)
     console = create_console(tmp_path / "me.key", tmp_path / "vault", portal_url)
-    server = make_server("127.0.0.1", 0, console, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with served(console) as url:
+        yield url
 
 
 def shots_dir(tmp_path: Path) -> Path:

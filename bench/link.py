@@ -21,17 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from admin.client import ApiClient
 from admin.sync import SyncResult, sync
 from admin.vault import Vault
-from bench.sync import create_reports, warm_up
+from bench.sync import bench_portal, create_reports, warm_up
 from bench.upload import Server
 from crypto.keys import ReviewerKey
-from portal import create_app, db
-from portal.recipients import register_recipient
-from portal.settings import Settings
 
 TARGET_FIRST_S = 30.0
 TARGET_EMPTY_S = 2.0
@@ -116,6 +114,70 @@ def big_file(tmp: Path, app, server: Server, key: ReviewerKey, args: argparse.Na
     )
 
 
+@dataclass
+class Figures:
+    bare_s: float
+    first_s: float
+    empty_s: float
+    first: SyncResult
+    empty: SyncResult
+    held_bytes: int
+    big_line: str
+
+
+def time_syncs(tmp: Path, args: argparse.Namespace) -> Figures:
+    """(a) bare loopback, (b) and (c) through the relay, and (d) the big file if asked."""
+    env, app, key = bench_portal(tmp)
+    create_reports(app, args.reports, args.attachment_kib * 1024)
+    big_line = ""
+    server = Server("wsgi:app", env)
+    relay = Relay(server.port, args.latency_ms, args.rate_mbps)
+    try:
+        warm_up(server.port)
+        bare_s, bare = timed_sync(
+            f"http://127.0.0.1:{server.port}", Vault.open(tmp / "a", key), key
+        )
+        slow_vault = Vault.open(tmp / "b", key)
+        link = f"http://127.0.0.1:{relay.port}"
+        first_s, first = timed_sync(link, slow_vault, key)
+        empty_s, empty = timed_sync(link, slow_vault, key)
+        relay.stop()
+        if args.big_mb:
+            big_line = big_file(tmp, app, server, key, args)
+    finally:
+        relay.stop()
+        server.stop()
+    for result in (bare, first):
+        if result.refused or len(set(result.reports)) != args.reports:
+            raise RuntimeError(f"sync refused {len(result.refused)}: {result.refused[:3]}")
+    held = sum(p.stat().st_size for p in (tmp / "b" / "blobs").iterdir())
+    return Figures(bare_s, first_s, empty_s, first, empty, held, big_line)
+
+
+def print_figures(figures: Figures, args: argparse.Namespace) -> None:
+    held = figures.held_bytes
+    link_name = f"{args.latency_ms:.0f} ms each way, {args.rate_mbps:g} MB/s each direction"
+    print(
+        f"link: {args.reports} reports with a {args.attachment_kib} KiB attachment each, "
+        f"{len(figures.first.fetched)} blobs, {held / 1e6:.1f} MB of ciphertext"
+    )
+    print(f"  (a) first sync, bare loopback: {figures.bare_s:6.2f} s")
+    verdict = "meets" if figures.first_s < TARGET_FIRST_S else "MISSES"
+    print(
+        f"  (b) first sync through the relay ({link_name}): {figures.first_s:6.2f} s "
+        f"({verdict} the {TARGET_FIRST_S:.0f} s target; the bytes alone take "
+        f"{held / (args.rate_mbps * 1e6):.1f} s)"
+    )
+    verdict = "meets" if figures.empty_s < TARGET_EMPTY_S else "MISSES"
+    listed = len(figures.empty.reports)
+    print(
+        f"  (c) sync with nothing new through the relay: {figures.empty_s:6.2f} s "
+        f"({verdict} the {TARGET_EMPTY_S:.0f} s target; {listed} reports listed)"
+    )
+    if figures.big_line:
+        print(figures.big_line)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=1000)
@@ -124,66 +186,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-mbps", type=float, default=2.0)
     parser.add_argument("--big-mb", type=int, default=0, help="also a file of this many MiB")
     args = parser.parse_args(argv)
-    big_line = ""
     tmp = Path(tempfile.mkdtemp(prefix="amanat-bench-link-", dir=os.environ.get("BENCH_DIR")))
     try:
-        env = {
-            "AMANAT_DATA_DIR": str(tmp / "portal"),
-            "AMANAT_DATABASE_URL": f"sqlite:///{tmp / 'portal' / 'amanat.db'}",
-            "AMANAT_KDF_COST": "minimal",
-            "AMANAT_RATELIMIT_STORAGE": "memory://",
-        }
-        settings = Settings.from_env(env)
-        db.upgrade(settings.database_url)
-        app = create_app(settings)
-        key = ReviewerKey.generate("Bench reviewer")
-        with app.app_context():
-            session = db.get_session()
-            register_recipient(session, key.bundle(), [])
-            session.commit()
-        create_reports(app, args.reports, args.attachment_kib * 1024)
-        server = Server("wsgi:app", env)
-        relay = Relay(server.port, args.latency_ms, args.rate_mbps)
-        try:
-            warm_up(server.port)
-            bare_s, bare = timed_sync(
-                f"http://127.0.0.1:{server.port}", Vault.open(tmp / "a", key), key
-            )
-            slow_vault = Vault.open(tmp / "b", key)
-            link = f"http://127.0.0.1:{relay.port}"
-            first_s, first = timed_sync(link, slow_vault, key)
-            empty_s, empty = timed_sync(link, slow_vault, key)
-            relay.stop()
-            if args.big_mb:
-                big_line = big_file(tmp, app, server, key, args)
-        finally:
-            relay.stop()
-            server.stop()
-        for result in (bare, first):
-            if result.refused or len(set(result.reports)) != args.reports:
-                raise RuntimeError(f"sync refused {len(result.refused)}: {result.refused[:3]}")
-        held = sum(p.stat().st_size for p in (tmp / "b" / "blobs").iterdir())
+        figures = time_syncs(tmp, args)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    link_name = f"{args.latency_ms:.0f} ms each way, {args.rate_mbps:g} MB/s each direction"
-    print(
-        f"link: {args.reports} reports with a {args.attachment_kib} KiB attachment each, "
-        f"{len(first.fetched)} blobs, {held / 1e6:.1f} MB of ciphertext"
-    )
-    print(f"  (a) first sync, bare loopback: {bare_s:6.2f} s")
-    verdict = "meets" if first_s < TARGET_FIRST_S else "MISSES"
-    print(
-        f"  (b) first sync through the relay ({link_name}): {first_s:6.2f} s "
-        f"({verdict} the {TARGET_FIRST_S:.0f} s target; the bytes alone take "
-        f"{held / (args.rate_mbps * 1e6):.1f} s)"
-    )
-    verdict = "meets" if empty_s < TARGET_EMPTY_S else "MISSES"
-    print(
-        f"  (c) sync with nothing new through the relay: {empty_s:6.2f} s "
-        f"({verdict} the {TARGET_EMPTY_S:.0f} s target; {len(empty.reports)} reports listed)"
-    )
-    if big_line:
-        print(big_line)
+    print_figures(figures, args)
 
 
 if __name__ == "__main__":

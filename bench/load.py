@@ -31,7 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.upload import BOUNDARY, Browser, free_port, new_source, token_of
+from bench.upload import (
+    BOUNDARY,
+    Browser,
+    free_port,
+    multipart_head_and_tail,
+    new_source,
+    token_of,
+)
 from crypto.keys import ReviewerKey
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,16 +145,8 @@ def _wait_for(port: int, seconds: float = 30) -> None:
 def report_body(token: str, marker: str, file_bytes: int = 10_000) -> bytes:
     fields = [("csrf_token", token), ("website", ""), ("store_report", "yes")]
     fields += [("region", "osh"), ("narrative", f"Нагрузочный тест {marker}")]
-    out = bytearray()
-    for name, value in fields:
-        out += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
-        out += value.encode() + b"\r\n"
-    out += (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="evidence"; '
-        f'filename="{marker}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
-    ).encode()
-    out += os.urandom(file_bytes) + f"\r\n--{BOUNDARY}--\r\n".encode()
-    return bytes(out)
+    head, tail = multipart_head_and_tail(fields, f"{marker}.bin", "application/octet-stream")
+    return head + os.urandom(file_bytes) + tail
 
 
 def submit(browser: Browser, body: bytes) -> tuple[int, float]:

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from crypto.keys import ReviewerKey
@@ -161,14 +162,21 @@ def new_source(browser: Browser) -> str:
     return " ".join(groups)
 
 
-def multipart_head_and_tail(fields: list[tuple[str, str]]) -> tuple[bytes, bytes]:
+def multipart_head_and_tail(
+    fields: list[tuple[str, str]], filename: str = "video.mp4", content_type: str = "video/mp4"
+) -> tuple[bytes, bytes]:
+    """The bytes before and after one file's content in a multipart form (BOUNDARY).
+
+    The form fields come first, then the "evidence" file part's header; the tail
+    closes the file part and the form.
+    """
     head = bytearray()
     for name, value in fields:
         head += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
         head += value.encode() + b"\r\n"
     head += (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="evidence"; '
-        f'filename="video.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+        f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
     ).encode()
     return bytes(head), f"\r\n--{BOUNDARY}--\r\n".encode()
 
@@ -247,6 +255,72 @@ def prepare_portal(tmp: Path) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Figures:
+    plain_s: list[float]
+    portal_s: list[float]
+    rss_mib: float
+    landing_rps: float
+    logins: list[float]
+
+
+def report_fields(browser: Browser) -> list[tuple[str, str]]:
+    """The report form's fields, with a fresh CSRF token from the portal's form page."""
+    _, page, _ = browser.request("GET", "/report")
+    return [
+        ("csrf_token", token_of(page)),
+        ("website", ""),
+        ("store_report", "yes"),
+        ("region", "bishkek"),
+        ("narrative", "Benchmark report"),
+    ]
+
+
+def measure(
+    portal: Server, plain: Server, plain_dir: Path, size: int, args: argparse.Namespace
+) -> Figures:
+    """Upload to both apps (alternating, twice each), then time landing pages and logins."""
+    browser = Browser(portal.port)
+    codename = new_source(browser)
+    head, tail = multipart_head_and_tail(report_fields(browser))
+    cookies = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    # Alternate, best of two each: the machine is shared.
+    plain_s: list[float] = []
+    portal_s: list[float] = []
+    portal.reset_peak_rss()
+    for _ in range(2):
+        plain_s.append(upload(plain.port, "/upload", head, size, tail, ""))
+        head, tail = multipart_head_and_tail(report_fields(browser))
+        portal_s.append(upload(portal.port, "/report", head, size, tail, cookies))
+        shutil.rmtree(plain_dir)
+        plain_dir.mkdir()
+    rss = portal.worker_peak_rss_mib()
+    rps = landing_rps(portal.port, args.pages)
+    logins = login_times(portal.port, codename, args.logins)
+    return Figures(plain_s, portal_s, rss, rps, logins)
+
+
+def print_figures(figures: Figures, size: int, args: argparse.Namespace) -> None:
+    plain_rate = size / min(figures.plain_s) / 1e6
+    portal_rate = size / min(figures.portal_s) / 1e6
+    ratio = portal_rate / plain_rate
+    rss, logins = figures.rss_mib, figures.logins
+    ok = ratio >= TARGET_RATIO and rss < TARGET_RSS_MIB
+    print(f"upload: {args.mib} MiB through gunicorn (gthread, 1 worker, 4 threads), best of 2")
+    print(f"  plain app (no encryption): {plain_rate:7.0f} MB/s")
+    print(
+        f"  portal (sealed on arrival): {portal_rate:6.0f} MB/s = {ratio:.0%} of plain "
+        f"(target >= {TARGET_RATIO:.0%}); worker peak RSS {rss:.0f} MiB "
+        f"(target < {TARGET_RSS_MIB}) {'ok' if ok else 'BELOW TARGET'}"
+    )
+    rps = figures.landing_rps
+    print(f"landing page: {rps:.0f} requests/s ({args.pages} requests, 4 client threads)")
+    print(
+        f"codename login (Argon2id interactive): median {statistics.median(logins) * 1000:.0f} ms "
+        f"over {len(logins)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mib", type=int, default=1024)
@@ -262,52 +336,13 @@ def main(argv: list[str] | None = None) -> None:
         portal = Server("wsgi:app", env)
         plain = Server("bench.plain_app:app", {"BENCH_PLAIN_DIR": str(plain_dir)})
         try:
-            browser = Browser(portal.port)
-            codename = new_source(browser)
-            _, page, _ = browser.request("GET", "/report")
-            fields = [
-                ("csrf_token", token_of(page)),
-                ("website", ""),
-                ("store_report", "yes"),
-                ("region", "bishkek"),
-                ("narrative", "Benchmark report"),
-            ]
-            head, tail = multipart_head_and_tail(fields)
-            cookies = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-            # Alternate, best of two each: the machine is shared.
-            plain_s, portal_s = [], []
-            portal.reset_peak_rss()
-            for _ in range(2):
-                plain_s.append(upload(plain.port, "/upload", head, size, tail, ""))
-                _, page, _ = browser.request("GET", "/report")
-                head, tail = multipart_head_and_tail([("csrf_token", token_of(page)), *fields[1:]])
-                portal_s.append(upload(portal.port, "/report", head, size, tail, cookies))
-                shutil.rmtree(plain_dir)
-                plain_dir.mkdir()
-            rss = portal.worker_peak_rss_mib()
-            rps = landing_rps(portal.port, args.pages)
-            logins = login_times(portal.port, codename, args.logins)
+            figures = measure(portal, plain, plain_dir, size, args)
         finally:
             portal.stop()
             plain.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    plain_rate = size / min(plain_s) / 1e6
-    portal_rate = size / min(portal_s) / 1e6
-    ratio = portal_rate / plain_rate
-    ok = ratio >= TARGET_RATIO and rss < TARGET_RSS_MIB
-    print(f"upload: {args.mib} MiB through gunicorn (gthread, 1 worker, 4 threads), best of 2")
-    print(f"  plain app (no encryption): {plain_rate:7.0f} MB/s")
-    print(
-        f"  portal (sealed on arrival): {portal_rate:6.0f} MB/s = {ratio:.0%} of plain "
-        f"(target >= {TARGET_RATIO:.0%}); worker peak RSS {rss:.0f} MiB "
-        f"(target < {TARGET_RSS_MIB}) {'ok' if ok else 'BELOW TARGET'}"
-    )
-    print(f"landing page: {rps:.0f} requests/s ({args.pages} requests, 4 client threads)")
-    print(
-        f"codename login (Argon2id interactive): median {statistics.median(logins) * 1000:.0f} ms "
-        f"over {len(logins)}"
-    )
+    print_figures(figures, size, args)
 
 
 if __name__ == "__main__":

@@ -9,37 +9,17 @@ digest, still verify; only version 2 (canonical JSON) is written.
 
 from __future__ import annotations
 
-from nacl.signing import SigningKey, VerifyKey
-
-from crypto import canonical
-from crypto.signatures import Purpose, sign, verify_any
+from crypto.signatures import Purpose, ReportEnvelopeSignature
 
 EVENT_SIGNATURE_VERSION = 2
 
+_EVENT = ReportEnvelopeSignature(
+    Purpose.CASE_EVENT, EVENT_SIGNATURE_VERSION, "amanat-case-event-v1"
+)
 
-def event_message(report_id: str, envelope_sha256: str) -> bytes:
-    """The bytes an event signature covers (version 2)."""
-    return canonical.encode(
-        {"v": EVENT_SIGNATURE_VERSION, "report_id": report_id, "envelope_sha256": envelope_sha256}
-    )
-
-
-def legacy_event_message(report_id: str, envelope_sha256: str) -> bytes:
-    """The bytes a version-1 event signature covered; accepted, never written."""
-    return f"amanat-case-event-v1\n{report_id}\n{envelope_sha256}".encode()
-
-
-def sign_event(signing_key: SigningKey, report_id: str, envelope_sha256: str) -> bytes:
-    """Sign the event envelope with this SHA-256 as belonging to report_id."""
-    return sign(signing_key, Purpose.CASE_EVENT, event_message(report_id, envelope_sha256))
-
-
-def verify_event(
-    verify_key: VerifyKey, report_id: str, envelope_sha256: str, signature: bytes
-) -> None:
-    """Return if the reviewer signed this event for this report; raise BadSignatureError."""
-    messages = [
-        event_message(report_id, envelope_sha256),
-        legacy_event_message(report_id, envelope_sha256),
-    ]
-    verify_any(verify_key, Purpose.CASE_EVENT, messages, signature)
+# The bytes an event signature covers (version 2), signing and verifying:
+# verify_event returns if the reviewer signed this event for this report and
+# raises BadSignatureError otherwise.
+event_message = _EVENT.message
+sign_event = _EVENT.sign
+verify_event = _EVENT.verify

@@ -10,7 +10,6 @@ enough to read aloud over the phone.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -24,6 +23,7 @@ from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
 from crypto import _sodium, canonical
+from crypto.encoding import from_b64, to_b64
 from crypto.errors import BadBundleError, BadSignatureError, KeyFileError, WrongPassphraseError
 from crypto.kdf import MODERATE, KdfCost, derive
 from crypto.private_files import write_private
@@ -36,19 +36,6 @@ BUNDLE_VERSION = 1
 MAX_NAME_CHARS = 100
 MAX_OPSLIMIT = 64
 MAX_MEMLIMIT = 2 * 1024**3
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: Any, size: int | None = None) -> bytes:
-    if not isinstance(text, str):
-        raise ValueError("expected base64 text")
-    data = base64.b64decode(text, validate=True)
-    if size is not None and len(data) != size:
-        raise ValueError("wrong length")
-    return data
 
 
 def _canonical(obj: dict[str, Any]) -> bytes:
@@ -85,15 +72,15 @@ class RecipientBundle:
             "format": BUNDLE_FORMAT,
             "version": BUNDLE_VERSION,
             "name": self.name,
-            "box_key": _b64(bytes(self.box_key)),
-            "verify_key": _b64(bytes(self.verify_key)),
+            "box_key": to_b64(bytes(self.box_key)),
+            "verify_key": to_b64(bytes(self.verify_key)),
         }
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self._signed_part(),
             "fingerprint": self.fingerprint,
-            "signature": _b64(self.signature),
+            "signature": to_b64(self.signature),
         }
 
     def to_json(self) -> str:
@@ -112,9 +99,9 @@ class RecipientBundle:
                 raise BadBundleError("the bundle's name is missing or too long")
             bundle = cls(
                 name=name,
-                box_key=PublicKey(_unb64(data["box_key"], 32)),
-                verify_key=VerifyKey(_unb64(data["verify_key"], 32)),
-                signature=_unb64(data["signature"], 64),
+                box_key=PublicKey(from_b64(data["box_key"], 32)),
+                verify_key=VerifyKey(from_b64(data["verify_key"], 32)),
+                signature=from_b64(data["signature"], 64),
             )
         except BadBundleError:
             raise
@@ -184,7 +171,7 @@ def _keyfile_header(
             "alg": "argon2id13",
             "opslimit": cost.opslimit,
             "memlimit": cost.memlimit,
-            "salt": _b64(salt),
+            "salt": to_b64(salt),
         },
         "bundle": bundle.to_dict(),
     }
@@ -214,7 +201,7 @@ def write_keyfile(
     wrapping_key = derive(_passphrase_bytes(passphrase), salt, cost, _sodium.AEAD_KEYBYTES)
     secret = bytes(key.box) + bytes(key.signing)
     ciphertext = _sodium.aead_encrypt(secret, _canonical(header), nonce, wrapping_key)
-    body = {**header, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
+    body = {**header, "nonce": to_b64(nonce), "ciphertext": to_b64(ciphertext)}
     write_private(path, (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode())
 
 
@@ -271,10 +258,10 @@ def read_keyfile(path: Path, passphrase: str) -> ReviewerKey:
         if cost.opslimit > MAX_OPSLIMIT or cost.memlimit > MAX_MEMLIMIT:
             # A damaged file must not make the reader allocate without bound.
             raise KeyFileError("the key file asks for an unreasonable key derivation cost")
-        salt = _unb64(kdf["salt"], _sodium.PWHASH_SALTBYTES)
+        salt = from_b64(kdf["salt"], _sodium.PWHASH_SALTBYTES)
         bundle = RecipientBundle.from_dict(body["bundle"])
-        nonce = _unb64(body["nonce"], _sodium.AEAD_NONCEBYTES)
-        ciphertext = _unb64(body["ciphertext"])
+        nonce = from_b64(body["nonce"], _sodium.AEAD_NONCEBYTES)
+        ciphertext = from_b64(body["ciphertext"])
         name = body["name"]
     except KeyFileError:
         raise

@@ -11,7 +11,6 @@ roster agrees with it.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from nacl.public import PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
 from crypto import canonical as canonical_json
+from crypto.encoding import from_b64, to_b64
 from crypto.errors import BadSignatureError, CryptoError
 from crypto.keys import RecipientBundle, fingerprint
 from crypto.signatures import Purpose, sign, verify
@@ -60,7 +60,7 @@ class Member:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(PublicKey(_unb64(self.box_key)), VerifyKey(_unb64(self.verify_key)))
+        return fingerprint(PublicKey(from_b64(self.box_key)), VerifyKey(from_b64(self.verify_key)))
 
     @property
     def label(self) -> str:
@@ -73,8 +73,8 @@ class Member:
     ) -> Member:
         return cls(
             name=bundle.name,
-            box_key=_b64(bytes(bundle.box_key)),
-            verify_key=_b64(bytes(bundle.verify_key)),
+            box_key=to_b64(bytes(bundle.box_key)),
+            verify_key=to_b64(bytes(bundle.verify_key)),
             regions=tuple(regions),
             role=role,
         )
@@ -132,12 +132,12 @@ class Roster:
         """The roster as JSON data, with its signature if it has one."""
         data = self._content()
         if self.signature is not None:
-            data["signature"] = _b64(self.signature)
+            data["signature"] = to_b64(self.signature)
         return data
 
     def sign(self, signing_key: SigningKey) -> Roster:
         """This roster signed by the organisation key; raises RosterError for another key."""
-        if _b64(bytes(signing_key.verify_key)) != self.organisation_key:
+        if to_b64(bytes(signing_key.verify_key)) != self.organisation_key:
             raise RosterError("this key file does not hold the organisation key of this roster")
         signature = sign(signing_key, Purpose.ROSTER, canonical(self._content()))
         return Roster(self.organisation_key, self.serial, self.members, self.revoked, signature)
@@ -171,10 +171,10 @@ def from_signed(data: Any, pinned: str | None = None, seen_serial: int | None = 
         raise RosterError("the roster is not signed by your organisation's key")
     try:
         verify(
-            VerifyKey(_unb64(roster.organisation_key)),
+            VerifyKey(from_b64(roster.organisation_key)),
             Purpose.ROSTER,
             canonical(roster._content()),
-            _unb64(data.get("signature")),
+            from_b64(data.get("signature")),
         )
     except (BadSignatureError, ValueError, binascii.Error) as exc:
         raise RosterError("the roster's signature does not verify") from exc
@@ -187,7 +187,7 @@ def from_signed(data: Any, pinned: str | None = None, seen_serial: int | None = 
         roster.serial,
         roster.members,
         roster.revoked,
-        _unb64(data["signature"]),
+        from_b64(data["signature"]),
     )
 
 
@@ -205,7 +205,7 @@ def _parse(data: Any) -> Roster:
             raise RosterError("the roster's serial is not a number")
         members = tuple(_member(m) for m in _items(data["members"]))
         revoked = tuple(_revoked(r) for r in _items(data["revoked"]))
-        _unb64(data["organisation_key"], 32)
+        from_b64(data["organisation_key"], 32)
     except RosterError:
         raise
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
@@ -257,18 +257,5 @@ def _revoked(raw: Any) -> Revoked:
 
 
 def _key(value: Any) -> str:
-    _unb64(value, 32)
+    from_b64(value, 32)
     return str(value)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: Any, size: int | None = None) -> bytes:
-    if not isinstance(text, str):
-        raise ValueError("expected base64 text")
-    data = base64.b64decode(text, validate=True)
-    if size is not None and len(data) != size:
-        raise ValueError(f"expected {size} bytes")
-    return data

@@ -8,10 +8,12 @@ request), even over the same bytes.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from nacl.exceptions import BadSignatureError as NaclBadSignature
 from nacl.signing import SigningKey, VerifyKey
 
+from crypto import canonical
 from crypto.errors import BadSignatureError
 
 _DOMAIN = b"amanat-signature-v1"
@@ -74,3 +76,43 @@ def verify_any(
             continue
         return
     verify(verify_key, purpose, messages[-1], signature)
+
+
+@dataclass(frozen=True)
+class ReportEnvelopeSignature:
+    """A signature binding one sealed envelope (its SHA-256 in hex) to one report.
+
+    Replies (crypto.replies) and case events (crypto.events) are signed alike,
+    each under its own purpose: the canonical JSON of the version, the report
+    id and the digest. Version-1 signatures, over legacy_label LF report id LF
+    hex digest, still verify (they bind the same two facts); only the current
+    version is written.
+    """
+
+    purpose: Purpose
+    version: int
+    legacy_label: str
+
+    def message(self, report_id: str, envelope_sha256: str) -> bytes:
+        """The bytes a signature of this version covers."""
+        return canonical.encode(
+            {"v": self.version, "report_id": report_id, "envelope_sha256": envelope_sha256}
+        )
+
+    def legacy_message(self, report_id: str, envelope_sha256: str) -> bytes:
+        """The bytes a version-1 signature covered; accepted, never written."""
+        return f"{self.legacy_label}\n{report_id}\n{envelope_sha256}".encode()
+
+    def sign(self, signing_key: SigningKey, report_id: str, envelope_sha256: str) -> bytes:
+        """Sign the envelope with this SHA-256 as belonging to report_id."""
+        return sign(signing_key, self.purpose, self.message(report_id, envelope_sha256))
+
+    def verify(
+        self, verify_key: VerifyKey, report_id: str, envelope_sha256: str, signature: bytes
+    ) -> None:
+        """Return if the key signed this envelope for this report; raise BadSignatureError."""
+        messages = [
+            self.message(report_id, envelope_sha256),
+            self.legacy_message(report_id, envelope_sha256),
+        ]
+        verify_any(verify_key, self.purpose, messages, signature)

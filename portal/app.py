@@ -22,6 +22,7 @@ from portal import (
     headers,
     i18n,
     limits,
+    source_login,
     source_views,
     views,
 )
@@ -85,11 +86,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     crisis.init_app(app, settings)
     i18n.init_app(app)
     csrf.init_app(app)
-    # The source pages add their routes to views.bp and exempt their
-    # streaming uploads from CSRFProtect (they check the token themselves).
+    # The source pages exempt their streaming uploads from CSRFProtect
+    # (they check the token themselves) and renew the source's cookie.
     source_views.init_app(app)
     limits.init_app(app, settings)
     app.register_blueprint(views.bp)
+    app.register_blueprint(source_login.bp)
+    app.register_blueprint(source_views.bp)
     # The reviewers' sync API: signed requests, JSON errors, no CSRF tokens.
     api.init_app(app)
     return app

@@ -11,7 +11,16 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -32,8 +41,10 @@ from portal.sources import (
     load_session,
     log_in,
 )
-from portal.views import bp, current_settings
+from portal.views import current_settings
 
+# The pages that get a source in and out; registered by portal.app.
+bp = Blueprint("login", __name__)
 View = TypeVar("View", bound=Callable[..., Any])
 # Where "Leave quickly" sends a source: an ordinary, busy site.
 EXIT_URL = "https://ru.wikipedia.org/"
@@ -74,7 +85,7 @@ def login_required(view: View) -> View:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if logged_in() is None:
-            return redirect(url_for("portal.login", expired=1), code=303)
+            return redirect(url_for("login.login", expired=1), code=303)
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -162,7 +173,7 @@ def confirm_codename() -> Response | tuple[str, int]:
     assert opened is not None  # noqa: S101 - the server's own codename is well formed
     get_session().commit()
     codenames.forget()
-    response = redirect(url_for("portal.report_form"), code=303)
+    response = redirect(url_for("sources.report_form"), code=303)
     set_source_cookie(response, opened[1])
     return response
 
@@ -182,7 +193,7 @@ def login_submit() -> Response | tuple[str, int]:
         form.codename.errors = [_("No report was found for this codename. Check each digit.")]
         return render_template("portal/login.html", form=form, expired=False), 400
     get_session().commit()
-    response = redirect(url_for("portal.status"), code=303)
+    response = redirect(url_for("sources.status"), code=303)
     set_source_cookie(response, opened[1])
     return response
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import (
+    Blueprint,
     abort,
     redirect,
     render_template,
@@ -53,8 +54,10 @@ from portal.source_login import (
 )
 from portal.sources import LoggedIn
 from portal.store import StoreError
-from portal.views import bp, current_settings
+from portal.views import current_settings
 
+# The pages of a source's reports; registered by portal.app.
+bp = Blueprint("sources", __name__)
 SUBMIT_LIMIT = "120 per hour"
 
 
@@ -195,7 +198,7 @@ def report_submit() -> Response | tuple[str, int]:
     )
     if in_danger(answers):
         session["in_danger"] = True
-    response = redirect(url_for("portal.received", report_id=stored.report.id), code=303)
+    response = redirect(url_for("sources.received", report_id=stored.report.id), code=303)
     if new_cookie:
         set_source_cookie(response, new_cookie)
     return response
@@ -293,7 +296,7 @@ def followup(report_id: str) -> Response | tuple[str, int]:
         submission.discard(blob_store())
         raise BadRequest(_("The message is too long: at most 20,000 characters."))
     if not message and not submission.files:
-        return redirect(url_for("portal.status", empty=1) + f"#report-{report.id}", code=303)
+        return redirect(url_for("sources.status", empty=1) + f"#report-{report.id}", code=303)
     intake.store_followup(
         db,
         blob_store(),
@@ -303,12 +306,12 @@ def followup(report_id: str) -> Response | tuple[str, int]:
         message,
         patience=current_settings().commit_retry_seconds,
     )
-    return redirect(url_for("portal.status", sent=1) + f"#report-{report.id}", code=303)
+    return redirect(url_for("sources.status", sent=1) + f"#report-{report.id}", code=303)
 
 
 def init_app(app: Any) -> None:
     """Exempt the two streaming endpoints from CSRFProtect: they check the token themselves."""
     csrf = app.extensions["csrf"]
-    csrf.exempt("portal.source_views.report_submit")
-    csrf.exempt("portal.source_views.followup")
+    csrf.exempt(report_submit)
+    csrf.exempt(followup)
     app.after_request(renew_source_cookie)

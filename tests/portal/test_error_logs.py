@@ -60,7 +60,7 @@ def test_an_unhandled_error_logs_neither_the_path_nor_the_report_id(
         response = client.get(f"/report/{report_id}/received")
     assert response.status_code == 500
     assert "cannot load" not in response.get_data(as_text=True)
-    assert "RuntimeError" in caplog.text and "portal.received" in caplog.text
+    assert "RuntimeError" in caplog.text and "sources.received" in caplog.text
     assert report_id not in caplog.text
     assert "/received" not in caplog.text
 

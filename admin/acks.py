@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
-from typing import Any
 
 from admin.client import ApiClient, ClientError
+from admin.listing_types import Ack
 from admin.vault import Vault
 from crypto.acks import sign_ack
 
@@ -46,10 +46,10 @@ def acknowledge_held(vault: Vault, client: ApiClient) -> list[str]:
     return counted
 
 
-def unacknowledged(vault: Vault) -> list[dict[str, Any]]:
+def unacknowledged(vault: Vault) -> list[Ack]:
     """Signed acknowledgements of every held, checked blob the server has not counted yet."""
     done = vault.acknowledged()
-    acks = []
+    acks: list[Ack] = []
     for report in vault.reports():
         for blob in report.blobs:
             blob_id = blob["id"]

@@ -18,12 +18,13 @@ import binascii
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from nacl.signing import VerifyKey
 
 from admin.acks import unacknowledged
 from admin.custody import check_receipt
+from admin.listing_types import ReportListing
 from admin.media_bundle import TO_OFFLINE, TO_SERVER, Bundle, BundleError, read_bundle, write_bundle
 from admin.sync import check_listing
 from admin.vault import Vault, VaultError
@@ -31,6 +32,15 @@ from admin.vault_sealed import load_side, save_side
 from crypto.errors import BadSignatureError
 
 SIDE = "airgap"
+
+
+class QueuedReply(TypedDict):
+    """A reply sealed here and waiting in the side file for the next outgoing bundle."""
+
+    report_id: str
+    envelope: str  # b64
+    signature: str  # b64
+    sha256: str  # of the envelope: the server's listing of it tells that it arrived
 
 
 @dataclass
@@ -87,7 +97,7 @@ def import_bundle(vault: Vault, path: Path) -> ImportResult:
     return result
 
 
-def _checked(vault: Vault, bundle: Bundle) -> tuple[str, list[dict[str, Any]]]:
+def _checked(vault: Vault, bundle: Bundle) -> tuple[str, list[ReportListing]]:
     """Every listing, receipt, size and hash of the bundle, checked before any is used."""
     offered = bundle.data.get("receipt_key")
     if vault.receipt_key is not None and offered != vault.receipt_key:
@@ -101,7 +111,7 @@ def _checked(vault: Vault, bundle: Bundle) -> tuple[str, list[dict[str, Any]]]:
     raw = bundle.data.get("listings")
     if not isinstance(raw, list):
         raise BundleError("the bundle's report listings are malformed")
-    listings = []
+    listings: list[ReportListing] = []
     for item in raw:
         try:
             listings.append(check_listing(item))
@@ -126,7 +136,7 @@ def _checked(vault: Vault, bundle: Bundle) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _drop_delivered(
-    vault: Vault, state: dict[str, Any], listings: list[dict[str, Any]]
+    vault: Vault, state: dict[str, Any], listings: list[ReportListing]
 ) -> list[str]:
     """Forget queued replies and events the server now lists; return their blob ids."""
     stored = {b["sha256"]: b["id"] for listing in listings for b in listing["blobs"]}
@@ -151,18 +161,17 @@ def queue_reply(vault: Vault, report_id: str, text: str) -> None:
     """Seal and sign a reply here; it goes out in the next outgoing bundle."""
     envelope, signature = vault.seal_reply(report_id, text)
     state = load_side(vault, SIDE)
-    state.setdefault("replies", []).append(
-        {
-            "report_id": report_id,
-            "envelope": base64.b64encode(envelope).decode("ascii"),
-            "signature": base64.b64encode(signature).decode("ascii"),
-            "sha256": hashlib.sha256(envelope).hexdigest(),
-        }
-    )
+    reply: QueuedReply = {
+        "report_id": report_id,
+        "envelope": base64.b64encode(envelope).decode("ascii"),
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "sha256": hashlib.sha256(envelope).hexdigest(),
+    }
+    state.setdefault("replies", []).append(reply)
     save_side(vault, SIDE, state)
 
 
-def pending_replies(vault: Vault) -> list[dict[str, Any]]:
+def pending_replies(vault: Vault) -> list[QueuedReply]:
     return list(load_side(vault, SIDE).get("replies", []))
 
 

@@ -69,6 +69,7 @@ from nacl.signing import VerifyKey
 from admin import roster
 from admin.case_vocab import EVENT_TYPES, SET_FIELDS, DataError, check_data
 from admin.client import ApiClient, ConnectionFailed
+from admin.listing_types import BlobListing
 from admin.sync import post_event
 from admin.vault import Vault, VaultError
 from crypto import canonical
@@ -194,7 +195,7 @@ def _check_data(kind: str, data: Any) -> None:
 
 
 def _check_blob(
-    vault: Vault, report_id: str, blob: dict[str, Any], reviewers: dict[str, str]
+    vault: Vault, report_id: str, blob: BlobListing, reviewers: dict[str, str]
 ) -> HistoryItem:
     author_key = blob.get("author_key")
     blob_id = blob["id"]

@@ -13,13 +13,14 @@ import base64
 import json
 import os
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.auth import AuthBase
 
+from admin.listing_types import ServerAnswer
 from crypto.keys import ReviewerKey
 from crypto.requests_auth import sign_request
 
@@ -141,7 +142,7 @@ class ApiClient:
             raise error
         return response
 
-    def _json(self, response: requests.Response) -> dict[str, Any]:
+    def _json(self, response: requests.Response) -> ServerAnswer:
         try:
             data = response.json()
         except ValueError as exc:
@@ -164,16 +165,16 @@ class ApiClient:
 
     # -- the API -------------------------------------------------------------
 
-    def server_info(self) -> dict[str, Any]:
+    def server_info(self) -> ServerAnswer:
         """GET /api/v1/server: version, receipt_key, regions."""
         return self._json(self._send("GET", "server"))
 
-    def list_reports(self, after: str | None = None) -> dict[str, Any]:
+    def list_reports(self, after: str | None = None) -> ServerAnswer:
         """GET /api/v1/reports[?after=DAY]: {"cursor": DAY, "reports": [...]} (the old form)."""
         query = {"after": after} if after else None
         return self._json(self._send("GET", "reports", query=query))
 
-    def list_changes(self, since: int, limit: int) -> dict[str, Any]:
+    def list_changes(self, since: int, limit: int) -> ServerAnswer:
         """GET /api/v1/reports?since=N&limit=L: {"cursor": N, "more": bool, "reports": [...]}."""
         query = {"since": str(since), "limit": str(limit)}
         return self._json(self._send("GET", "reports", query=query))
@@ -236,35 +237,39 @@ class ApiClient:
         headers = {"Content-Type": "application/json"}
         return self._send("POST", "blobs/batch", body=body, headers=headers, stream=True)
 
-    def post_reply(self, report_id: str, envelope: bytes, signature: bytes) -> dict[str, Any]:
-        """POST a sealed reply; return the stored blob as the listing shows it."""
+    def post_reply(self, report_id: str, envelope: bytes, signature: bytes) -> ServerAnswer:
+        """POST a sealed reply; return the stored blob as the listing shows it (unchecked)."""
+        return self._post_sealed(
+            f"reports/{report_id}/replies", REPLY_SIGNATURE_HEADER, envelope, signature
+        )
+
+    def post_event(self, report_id: str, envelope: bytes, signature: bytes) -> ServerAnswer:
+        """POST a sealed case event; return the stored blob as the listing shows it (unchecked)."""
+        return self._post_sealed(
+            f"reports/{report_id}/events", EVENT_SIGNATURE_HEADER, envelope, signature
+        )
+
+    def _post_sealed(
+        self, path: str, signature_header: str, envelope: bytes, signature: bytes
+    ) -> ServerAnswer:
         headers = {
             "Content-Type": "application/octet-stream",
-            REPLY_SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
+            signature_header: base64.b64encode(signature).decode("ascii"),
         }
-        response = self._send(
-            "POST", f"reports/{report_id}/replies", body=envelope, headers=headers, ok=(200, 201)
-        )
+        response = self._send("POST", path, body=envelope, headers=headers, ok=(200, 201))
         return self._json(response)
 
-    def post_event(self, report_id: str, envelope: bytes, signature: bytes) -> dict[str, Any]:
-        """POST a sealed case event; return the stored blob as the listing shows it."""
-        headers = {
-            "Content-Type": "application/octet-stream",
-            EVENT_SIGNATURE_HEADER: base64.b64encode(signature).decode("ascii"),
-        }
-        response = self._send(
-            "POST", f"reports/{report_id}/events", body=envelope, headers=headers, ok=(200, 201)
-        )
-        return self._json(response)
+    def post_acks(self, acks: Sequence[Mapping[str, object]]) -> ServerAnswer:
+        """POST signed delivery acknowledgements; return what was counted and refused.
 
-    def post_acks(self, acks: list[dict[str, Any]]) -> dict[str, Any]:
-        """POST signed delivery acknowledgements; return what was counted and refused."""
-        body = json.dumps({"acks": acks}).encode("utf-8")
+        The acknowledgements are admin.listing_types.Ack objects; a courier
+        passes on the offline machine's unread, and the server checks each.
+        """
+        body = json.dumps({"acks": list(acks)}).encode("utf-8")
         headers = {"Content-Type": "application/json"}
         return self._json(self._send("POST", "acks", body=body, headers=headers))
 
-    def set_status(self, report_id: str, status: str) -> dict[str, Any]:
+    def set_status(self, report_id: str, status: str) -> ServerAnswer:
         """PUT the report's status; return {"id": ..., "status": ...}."""
         body = json.dumps({"status": status}).encode("utf-8")
         response = self._send(

@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from nacl.public import PrivateKey
 
@@ -141,7 +141,7 @@ def _items(bundle: Bundle) -> list[tuple[str, str, bytes, bytes]]:
     return items
 
 
-def _acks(bundle: Bundle) -> list[dict[str, Any]]:
+def _acks(bundle: Bundle) -> list[Mapping[str, object]]:
     raw = bundle.data.get("acks")
     if not isinstance(raw, list) or not all(isinstance(a, dict) for a in raw):
         raise BundleError("the bundle's acknowledgements are malformed")

@@ -25,6 +25,7 @@ from admin import evidence_page, roster
 from admin.case import load_case, submit_event, today
 from admin.client import ApiClient
 from admin.evidence_verify import STATEMENT, STATEMENT_SIGNATURE
+from admin.listing_types import BlobListing
 from admin.vault import Vault, VaultError
 from crypto.envelope import Kind, Opener
 from crypto.errors import BadSignatureError, EnvelopeError, MalformedError
@@ -79,7 +80,7 @@ def _receipt_key(vault: Vault) -> VerifyKey:
     return VerifyKey(base64.b64decode(vault.receipt_key))
 
 
-def check_receipt(key: VerifyKey, report_id: str, blob: dict[str, Any]) -> None:
+def check_receipt(key: VerifyKey, report_id: str, blob: BlobListing) -> None:
     """Return if the server's receipt covers this blob as listed; raise BadSignatureError."""
     receipt = Receipt.from_listing(report_id, blob)
     try:
@@ -99,7 +100,7 @@ def _hash_file(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def verify_file(vault: Vault, report_id: str, blob: dict[str, Any], key: VerifyKey) -> FileCheck:
+def verify_file(vault: Vault, report_id: str, blob: BlobListing, key: VerifyKey) -> FileCheck:
     """Check one file's receipt, its ciphertext on disk and its plaintext against the manifest."""
     check = FileCheck(blob_id=blob["id"])
     try:
@@ -185,7 +186,7 @@ def build_evidence(vault: Vault, report_id: str, out: Path) -> list[dict[str, An
 
 
 def _add_file(
-    vault: Vault, report_id: str, blob: dict[str, Any], key: VerifyKey, package: zipfile.ZipFile
+    vault: Vault, report_id: str, blob: BlobListing, key: VerifyKey, package: zipfile.ZipFile
 ) -> dict[str, Any]:
     check = verify_file(vault, report_id, blob, key)
     if not check.ok:

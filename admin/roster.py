@@ -30,6 +30,7 @@ from crypto.roster import (
 )
 
 if TYPE_CHECKING:
+    from admin.listing_types import RecipientListing
     from admin.vault import Vault, VaultReport
 
 SECTION = "organisation"
@@ -227,7 +228,7 @@ def unapproved_recipients(vault: Vault, report: VaultReport) -> list[dict[str, A
     ]
 
 
-def _approved(roster: Roster, recipient: dict[str, Any]) -> Member | None:
+def _approved(roster: Roster, recipient: RecipientListing) -> Member | None:
     member = roster.member(recipient.get("verify_key"))
     if member is None or member.box_key != recipient.get("box_key"):
         return None

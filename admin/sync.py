@@ -23,8 +23,9 @@ from nacl.signing import VerifyKey
 
 from admin.acks import acknowledge_held
 from admin.client import ApiClient, ApiError, ClientError, ConnectionFailed
+from admin.listing_types import BlobListing, RecipientListing, ReportListing, ServerAnswer
 from admin.roster import RosterRefused, accept_roster
-from admin.sync_batch import Progress, fetch_many, receipt_problem
+from admin.sync_batch import Progress, Wanted, fetch_many, receipt_problem
 from admin.vault import Vault, VaultError, check_id
 
 BLOB_KINDS = ("answers", "file", "message", "reply", "event")
@@ -102,7 +103,7 @@ def sync(
     return result
 
 
-def _server_info(vault: Vault, client: ApiClient) -> dict[str, Any]:
+def _server_info(vault: Vault, client: ApiClient) -> ServerAnswer:
     """GET /api/v1/server, signing for the pinned receipt key without asking for it first.
 
     Over Tor that saves a round trip; a server whose key changed refuses
@@ -143,7 +144,7 @@ def _sync_listing(
         since = cursor
 
 
-def check_page(listing: dict[str, Any], since: int) -> tuple[list[Any], int, bool]:
+def check_page(listing: ServerAnswer, since: int) -> tuple[list[Any], int, bool]:
     """The reports, cursor and more-flag of one page, checked to move forward; raise SyncError."""
     reports, cursor, more = listing.get("reports"), listing.get("cursor"), listing.get("more")
     if not isinstance(reports, list) or not isinstance(cursor, int) or not isinstance(more, bool):
@@ -163,7 +164,7 @@ def check_page(listing: dict[str, Any], since: int) -> tuple[list[Any], int, boo
 
 def post_event(
     vault: Vault, client: ApiClient, report_id: str, envelope: bytes, signature: bytes
-) -> dict[str, Any]:
+) -> BlobListing:
     """POST a sealed, signed case event and keep it in the vault; return its listing.
 
     Raises ClientError (ConnectionFailed when the server cannot be reached).
@@ -225,8 +226,8 @@ def _sync_page(
     held_back: bool,
 ) -> bool:
     """Merge a page's reports, fetch their missing blobs, move the cursor; return held_back."""
-    checked: list[tuple[int, dict[str, Any] | None]] = []
-    wanted: list[tuple[str, dict[str, Any]]] = []
+    checked: list[tuple[int, ReportListing | None]] = []
+    wanted: list[Wanted] = []
     for raw in reports:
         report = _merge_report(vault, raw, result)
         checked.append((raw["seq"], report))
@@ -240,7 +241,7 @@ def _sync_page(
             else:
                 wanted.append((report["id"], blob))
 
-    def fetch_one(report_id: str, blob: dict[str, Any]) -> str | None:
+    def fetch_one(report_id: str, blob: BlobListing) -> str | None:
         return download_checked(vault, client, blob)
 
     outcome = fetch_many(vault, client, wanted, fetch_one, result.progress)
@@ -257,7 +258,7 @@ def _sync_page(
     return held_back
 
 
-def _merge_report(vault: Vault, raw: Any, result: SyncResult) -> dict[str, Any] | None:
+def _merge_report(vault: Vault, raw: Any, result: SyncResult) -> ReportListing | None:
     report_id = raw.get("id") if isinstance(raw, dict) else None
     try:
         report = check_listing(raw)
@@ -270,7 +271,7 @@ def _merge_report(vault: Vault, raw: Any, result: SyncResult) -> dict[str, Any] 
 
 
 def fetch_blob(
-    vault: Vault, client: ApiClient, receipt_key: VerifyKey, report_id: str, blob: dict[str, Any]
+    vault: Vault, client: ApiClient, receipt_key: VerifyKey, report_id: str, blob: BlobListing
 ) -> str | None:
     """Download one blob into the vault. Return None, or why it was refused.
 
@@ -280,7 +281,7 @@ def fetch_blob(
     return problem if problem is not None else download_checked(vault, client, blob)
 
 
-def download_checked(vault: Vault, client: ApiClient, blob: dict[str, Any]) -> str | None:
+def download_checked(vault: Vault, client: ApiClient, blob: BlobListing) -> str | None:
     """Download one blob (resuming with Range) and keep it if it is what the receipt says."""
     blob_id = blob["id"]
     partial = vault.partial_path(blob_id)
@@ -302,14 +303,14 @@ def download_checked(vault: Vault, client: ApiClient, blob: dict[str, Any]) -> s
     return None
 
 
-def check_listing(raw: Any) -> dict[str, Any]:
+def check_listing(raw: Any) -> ReportListing:
     """Return the parts of one report's listing the vault keeps, checked for shape.
 
     Raises ValueError (or VaultError for an unsafe id) when something is malformed.
     """
     if not isinstance(raw, dict):
         raise ValueError("not an object")
-    report = {
+    report: ReportListing = {
         "id": check_id(raw["id"], "report id"),
         "status": _text(raw.get("status", "")),
         "created_day": _day(raw.get("created_day")),
@@ -321,7 +322,7 @@ def check_listing(raw: Any) -> dict[str, Any]:
     return report
 
 
-def check_blob(raw: Any) -> dict[str, Any]:
+def check_blob(raw: Any) -> BlobListing:
     """Return one blob of a listing, checked for shape; raise ValueError if malformed."""
     if not isinstance(raw, dict):
         raise ValueError("a blob is not an object")
@@ -347,7 +348,7 @@ def check_blob(raw: Any) -> dict[str, Any]:
     }
 
 
-def _recipient(raw: Any) -> dict[str, Any]:
+def _recipient(raw: Any) -> RecipientListing:
     if not isinstance(raw, dict):
         raise ValueError("a recipient is not an object")
     return {

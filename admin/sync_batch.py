@@ -17,13 +17,14 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 import requests
 from nacl.signing import VerifyKey
 from urllib3.exceptions import HTTPError
 
 from admin.client import ApiClient, ClientError, ConnectionFailed
+from admin.listing_types import BlobListing, ServerAnswer
 from admin.vault import Vault
 from crypto.errors import BadSignatureError
 from crypto.receipts import Receipt, verify_receipt
@@ -34,7 +35,7 @@ BATCH_COUNT = 500
 _HEADER_LIMIT = 1024
 _CHUNK = 64 * 1024
 
-Wanted = tuple[str, dict[str, Any]]  # (report id, the blob's checked listing)
+Wanted = tuple[str, BlobListing]  # (report id, the blob's checked listing)
 
 
 class Progress(Protocol):
@@ -81,7 +82,7 @@ class _Stream:
         return data
 
 
-def receipt_problem(receipt_key: VerifyKey, report_id: str, blob: dict[str, Any]) -> str | None:
+def receipt_problem(receipt_key: VerifyKey, report_id: str, blob: BlobListing) -> str | None:
     """None if the server's receipt for the blob verifies, else why not."""
     receipt = Receipt.from_listing(report_id, blob)
     try:
@@ -95,7 +96,7 @@ def fetch_many(
     vault: Vault,
     client: ApiClient,
     wanted: list[Wanted],
-    fetch_one: Callable[[str, dict[str, Any]], str | None],
+    fetch_one: Callable[[str, BlobListing], str | None],
     progress: Progress | None = None,
 ) -> dict[str, str | None]:
     """Fetch the wanted blobs (receipts already checked); blob id -> None or why refused.
@@ -120,7 +121,7 @@ def fetch_many(
     return outcome
 
 
-def _resumable(vault: Vault, blob: dict[str, Any]) -> bool:
+def _resumable(vault: Vault, blob: BlobListing) -> bool:
     return vault.partial_path(blob["id"]).exists()
 
 
@@ -160,7 +161,7 @@ def _fetch_batch(vault: Vault, client: ApiClient, group: list[Wanted]) -> dict[s
 _NOT_SENT = "\0not sent"
 
 
-def _take_frame(vault: Vault, reader: _Stream, blob: dict[str, Any]) -> str | None:
+def _take_frame(vault: Vault, reader: _Stream, blob: BlobListing) -> str | None:
     header = _header(reader)
     if header.get("missing") is True and header.get("id") == blob["id"]:
         return _NOT_SENT  # fetched alone, it gets the server's own answer
@@ -176,7 +177,7 @@ def _take_frame(vault: Vault, reader: _Stream, blob: dict[str, Any]) -> str | No
     return _write_frame(vault, reader, blob)
 
 
-def _write_frame(vault: Vault, reader: _Stream, blob: dict[str, Any]) -> str | None:
+def _write_frame(vault: Vault, reader: _Stream, blob: BlobListing) -> str | None:
     partial = vault.partial_path(blob["id"])
     digest = hashlib.sha256()
     left = blob["size"]
@@ -200,7 +201,7 @@ def _write_frame(vault: Vault, reader: _Stream, blob: dict[str, Any]) -> str | N
     return None
 
 
-def _header(reader: _Stream) -> dict[str, Any]:
+def _header(reader: _Stream) -> ServerAnswer:
     line = reader.readline(_HEADER_LIMIT)
     if not line.endswith(b"\n"):
         raise _BrokeOff

@@ -24,6 +24,7 @@ from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
 from admin import roster
+from admin.listing_types import BlobListing, RecipientListing, ReportListing
 from admin.vault_lock import VaultBusyError, locked, merge, snapshot
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import BadSignatureError, EnvelopeError, NotARecipientError
@@ -85,8 +86,8 @@ class VaultReport:
     created_day: str
     updated_day: str
     source_key: str
-    recipients: list[dict[str, Any]]
-    blobs: list[dict[str, Any]]
+    recipients: list[RecipientListing]
+    blobs: list[BlobListing]
     read: bool
 
 
@@ -311,7 +312,7 @@ class Vault:
 
     # -- what sync puts in ---------------------------------------------------
 
-    def merge_report(self, listing: dict[str, Any]) -> None:
+    def merge_report(self, listing: ReportListing) -> None:
         """Record the server's (already checked) listing of a report, keeping local flags.
 
         A report that gained a blob from the source since it was read is unread again.
@@ -329,7 +330,7 @@ class Vault:
             listing = {**listing, "blobs": kept + list(listing["blobs"])}
         self._index["reports"][report_id] = {"listing": listing, "read": read}
 
-    def add_blob_listing(self, report_id: str, blob: dict[str, Any]) -> None:
+    def add_blob_listing(self, report_id: str, blob: BlobListing) -> None:
         """Add one blob (a reply just posted) to a report's listing."""
         entry = self._entry(report_id)
         blobs = [b for b in entry["listing"]["blobs"] if b["id"] != blob["id"]]
@@ -449,7 +450,7 @@ class Vault:
         entries.sort(key=lambda e: e.day)  # stable: same-day entries keep the server's order
         return entries
 
-    def _open_text(self, blob: dict[str, Any], kind: Kind) -> tuple[str | None, str | None]:
+    def _open_text(self, blob: BlobListing, kind: Kind) -> tuple[str | None, str | None]:
         if not self.has_blob(blob["id"]):
             return None, "not in the vault yet (run sync)"
         try:
@@ -458,7 +459,7 @@ class Vault:
         except (EnvelopeError, UnicodeDecodeError):
             return None, "does not open with this key (damaged or not sealed to you)"
 
-    def _message(self, blob: dict[str, Any], kind: Kind) -> Entry:
+    def _message(self, blob: BlobListing, kind: Kind) -> Entry:
         text, problem = self._open_text(blob, kind)
         return Entry(
             blob_id=blob["id"],
@@ -470,7 +471,7 @@ class Vault:
             problem=problem,
         )
 
-    def _reply(self, report_id: str, blob: dict[str, Any], reviewers: dict[Any, Any]) -> Entry:
+    def _reply(self, report_id: str, blob: BlobListing, reviewers: dict[Any, Any]) -> Entry:
         entry = self._message(blob, Kind.REPLY)
         if entry.text is None:
             return entry
@@ -495,7 +496,7 @@ class Vault:
         name = name or reviewers.get(author_key)
         return Entry(**{**entry.__dict__, "author_name": name, "author_check": author.status})
 
-    def _signed_digest(self, blob: dict[str, Any]) -> str:
+    def _signed_digest(self, blob: BlobListing) -> str:
         """The SHA-256 a reply's signature covers: the ciphertext as the server received it.
 
         A blob re-sealed to a new key (admin.rekey) is no longer those bytes;
@@ -683,7 +684,7 @@ class Vault:
             return approved
         return [_unb64(r["box_key"]) for r in report.recipients]
 
-    def event_blobs(self, report_id: str) -> list[dict[str, Any]]:
+    def event_blobs(self, report_id: str) -> list[BlobListing]:
         """The listing entries of the report's case events (present in the vault or not)."""
         return [b for b in self.report(report_id).blobs if b["kind"] == "event"]
 
@@ -721,7 +722,7 @@ class Vault:
             p for p in self._index["pending_events"] if p["envelope"] != encoded
         ]
 
-    def keep_posted_blob(self, report_id: str, blob: dict[str, Any], envelope: bytes) -> bool:
+    def keep_posted_blob(self, report_id: str, blob: BlobListing, envelope: bytes) -> bool:
         """Keep a blob this machine posted, if the server's (checked) answer describes it.
 
         Return False, keeping nothing, when the answer's SHA-256 is not the envelope's.

@@ -16,6 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from admin import triage_cache
 from admin.vault import Vault, WrongVaultKeyError
 from crypto.envelope import Kind, Opener, Sealer, key_id
 from crypto.errors import EnvelopeError, NotARecipientError
@@ -67,6 +68,9 @@ def reseal_vault(vault_dir: Path, old_key: ReviewerKey, new_key: ReviewerKey) ->
         vault.rekey(new_key)
     else:
         vault.save()
+    # The inbox's cache is sealed to the old key and its fingerprints name the old
+    # files: dropped, and built again by the next inbox.
+    triage_cache.forget(vault)
     return done
 
 

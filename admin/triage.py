@@ -16,7 +16,7 @@ after the last reviewer reply in the report's listing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,11 +113,34 @@ def _last_activity(report: Any) -> str:
     return max([report.updated_day or "", report.created_day or "", *days])
 
 
-def triage_row(
-    report: Any, answers: dict[str, Any] | None, case: dict[str, Any], number: str = ""
-) -> TriageRow:
-    """One inbox row from a VaultReport, its answers (None if unreadable) and its case state."""
+def answer_fields(answers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a row takes from a report's answers (None if unreadable), as JSON-ready values.
+
+    The inbox's sealed cache (admin/triage_cache.py) keeps exactly this.
+    """
     answers = answers or {}
+    return {
+        "region": region_of(answers),
+        "violation_types": list(_codes(answers.get("violation_types"))),
+        "perpetrator_types": list(_codes(answers.get("perpetrator_types"))),
+        "needs": list(_codes(answers.get("needs"))),
+        "danger": in_danger(answers),
+    }
+
+
+def case_fields(case: Mapping[str, Any]) -> dict[str, Any]:
+    """What a row takes from a report's folded case state, as JSON-ready values."""
+    return {
+        "responded": bool(case.get("responses")),
+        "assignee": case.get("assignee"),
+        "priority": case.get("priority"),
+    }
+
+
+def row_of(
+    report: Any, answered: Mapping[str, Any], cased: Mapping[str, Any], number: str = ""
+) -> TriageRow:
+    """One inbox row from a VaultReport and the fields of answer_fields() and case_fields()."""
     return TriageRow(
         report_id=report.id,
         number=number,
@@ -125,16 +148,23 @@ def triage_row(
         read=report.read,
         created_day=report.created_day,
         last_activity=_last_activity(report),
-        region=region_of(answers),
-        violation_types=_codes(answers.get("violation_types")),
-        perpetrator_types=_codes(answers.get("perpetrator_types")),
-        needs=_codes(answers.get("needs")),
-        danger=in_danger(answers),
-        responded=bool(case.get("responses")),
+        region=answered["region"],
+        violation_types=tuple(answered["violation_types"]),
+        perpetrator_types=tuple(answered["perpetrator_types"]),
+        needs=tuple(answered["needs"]),
+        danger=answered["danger"],
+        responded=cased["responded"],
         awaiting_reply=_awaiting(report.blobs),
-        assignee=case.get("assignee"),
-        priority=case.get("priority"),
+        assignee=cased["assignee"],
+        priority=cased["priority"],
     )
+
+
+def triage_row(
+    report: Any, answers: dict[str, Any] | None, case: dict[str, Any], number: str = ""
+) -> TriageRow:
+    """One inbox row from a VaultReport, its answers (None if unreadable) and its case state."""
+    return row_of(report, answer_fields(answers), case_fields(case), number)
 
 
 _PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}

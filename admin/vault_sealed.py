@@ -8,14 +8,12 @@ the file is sealed in memory and replaced atomically.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-from admin.vault import DamagedVaultError, Vault, WrongVaultKeyError
-from crypto.envelope import Kind, open_bytes, seal_bytes
-from crypto.errors import EnvelopeError, NotARecipientError
+from admin.vault import DamagedVaultError, Vault
+from admin.vault_index import open_sealed_json, seal_json
 from crypto.private_files import write_private
 
 SIDE_VERSION = 1
@@ -39,16 +37,7 @@ def load_side(vault: Vault, name: str) -> dict[str, Any]:
         sealed = path.read_bytes()
     except FileNotFoundError:
         return {}
-    try:
-        content = open_bytes(sealed, vault.key.box, Kind.INDEX).content
-    except NotARecipientError as exc:
-        raise WrongVaultKeyError(f"{path} belongs to another key file") from exc
-    except EnvelopeError as exc:
-        raise DamagedVaultError(f"{path} is damaged") from exc
-    try:
-        found = json.loads(content.decode("utf-8"))
-    except ValueError as exc:
-        raise DamagedVaultError(f"{path} is unreadable") from exc
+    found = open_sealed_json(sealed, vault.key, path)
     if not isinstance(found, dict) or found.get("v") != SIDE_VERSION or found.get("name") != name:
         raise DamagedVaultError(f"{path} is not the vault's {name} file")
     data = found.get("data")
@@ -58,8 +47,5 @@ def load_side(vault: Vault, name: str) -> dict[str, Any]:
 def save_side(vault: Vault, name: str, data: dict[str, Any]) -> None:
     """Seal data to the reviewer's own key and replace the side file atomically."""
     path = side_path(vault, name)
-    content = json.dumps(
-        {"v": SIDE_VERSION, "name": name, "data": data}, ensure_ascii=False, sort_keys=True
-    ).encode("utf-8")
-    sealed = seal_bytes(content, [vault.key.box.public_key], Kind.INDEX)
+    sealed = seal_json({"v": SIDE_VERSION, "name": name, "data": data}, vault.key)
     write_private(path, sealed)

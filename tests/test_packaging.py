@@ -19,20 +19,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SKIP_DIRS = {
-    ".venv",
-    ".git",
-    "build",
-    "dist",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "instance",
-    "demo",
-    "test-artifacts",
-    "__pycache__",
-}
+# Not the source: environments, build output and run data, then tools' caches.
+SKIP_DIRS = {".venv", ".git", "build", "dist", "instance", "demo", "test-artifacts"}
+SKIP_DIRS |= {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis"}
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,12 @@ import html
 
 import pytest
 
-from admin.client import ApiClient
-from admin.console import create_console
 from admin.reply_templates import SIDE_NAME, templates
-from admin.sync import sync
 from admin.vault import Vault
 from admin.vault_sealed import side_path
-from crypto.kdf import MINIMAL
-from crypto.keys import write_keyfile
+from tests.admin.synced_console import synced_console
 from tests.portal.journey import get_codename, only_report_id, submit_report, token_in
 
-PASSPHRASE = "a long passphrase"
 RU_TEXT = "Здравствуйте! Мы получили ваше сообщение ШАБЛОН-МЕТКА."
 
 
@@ -25,16 +20,7 @@ def console(tmp_path, app, recipient_key, live_server):
     client = app.test_client()
     get_codename(client)
     assert submit_report(client, contact_me="yes").status_code in (200, 303)
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as api:
-        assert not sync(vault, api).refused
-    write_keyfile(tmp_path / "me.key", recipient_key, PASSPHRASE, MINIMAL)
-    app_ = create_console(tmp_path / "me.key", tmp_path / "vault", live_server.url)
-    app_.config["TESTING"] = True
-    browser = app_.test_client()
-    token = token_in(browser.get("/").get_data(as_text=True))
-    browser.post("/", data={"csrf_token": token, "passphrase": PASSPHRASE})
-    browser.vault = app_.extensions["amanat_console"].keyring._unlocked.vault
+    browser = synced_console(tmp_path, recipient_key, live_server.url)
     browser.report_id = only_report_id(app)
     return browser
 

@@ -7,17 +7,12 @@ import html
 import pytest
 
 from admin.case import case_state
-from admin.client import ApiClient
-from admin.console import create_console
 from admin.search_index import SIDE_NAME, SearchIndex
-from admin.sync import sync
 from admin.vault import Vault
 from admin.vault_sealed import side_path
-from crypto.kdf import MINIMAL
-from crypto.keys import write_keyfile
+from tests.admin.synced_console import synced_console
 from tests.portal.journey import get_codename, submit_report, token_in
 
-PASSPHRASE = "a long passphrase"
 NARRATIVES = {
     "osh": "Меня задержали у пункта ОЗТ, ОТОБРАЛИ телефон",
     "talas": "Врач отказал в лечении и рассказал соседям",
@@ -30,17 +25,7 @@ def console(tmp_path, app, recipient_key, live_server):
         client = app.test_client()
         get_codename(client)
         assert submit_report(client, region=region, narrative=narrative).status_code == 303
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as api:
-        assert not sync(vault, api).refused
-    write_keyfile(tmp_path / "me.key", recipient_key, PASSPHRASE, MINIMAL)
-    app = create_console(tmp_path / "me.key", tmp_path / "vault", live_server.url)
-    app.config["TESTING"] = True
-    browser = app.test_client()
-    token = token_in(browser.get("/").get_data(as_text=True))
-    browser.post("/", data={"csrf_token": token, "passphrase": PASSPHRASE})
-    browser.vault = app.extensions["amanat_console"].keyring._unlocked.vault
-    return browser
+    return synced_console(tmp_path, recipient_key, live_server.url)
 
 
 def regions_found(browser, query):

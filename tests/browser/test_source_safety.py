@@ -147,12 +147,14 @@ def test_screenshots_of_every_source_page(
     def shot(name: str) -> None:
         phone.screenshot(path=str(out / f"{lang}-{name}.png"), full_page=True)
 
+    def visit(path: str, name: str) -> None:
+        phone.goto(portal_url + path)
+        shot(name)
+
     choose_language(phone, portal_url, lang)
     shot("01-landing")
-    phone.goto(portal_url + "/help")
-    shot("02-help")
-    phone.goto(portal_url + "/codename")
-    shot("03-codename")
+    visit("/help", "02-help")
+    visit("/codename", "03-codename")
     phone.click("a[href$='step=check']")
     shot("04-codename-check")
     phone.goto(portal_url + "/codename")
@@ -173,10 +175,7 @@ def test_screenshots_of_every_source_page(
     submit(phone, "/report")
     phone.wait_for_url(re.compile(r"/received$"))
     shot("07-received")
-    phone.goto(portal_url + "/status")
-    shot("08-status")
-    phone.goto(portal_url + "/no-such-page")
-    shot("09-not-found")
+    visit("/status", "08-status")
+    visit("/no-such-page", "09-not-found")
     phone.click("a.leave")
-    phone.goto(portal_url + "/login")
-    shot("10-login")
+    visit("/login", "10-login")

@@ -249,19 +249,16 @@ def test_frames_from_another_envelope_are_refused(multi_frame):
         open_bytes(prefix + other_frames[0] + b"".join(frames[1:]), ALICE, Kind.FILE)
 
 
-def test_slot_moved_from_another_envelope_is_refused():
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        pytest.param(_FIXED.size, _FIXED.size + SLOT_BYTES, id="slot"),
+        pytest.param(_FIXED.size + SLOT_BYTES, prefix_length(1), id="stream-header"),
+    ],
+)
+def test_slot_or_stream_header_moved_from_another_envelope_is_refused(start, end):
     a = seal_bytes(b"envelope a", [ALICE.public_key], Kind.REPORT)
     b = seal_bytes(b"envelope b", [ALICE.public_key], Kind.REPORT)
-    start, end = _FIXED.size, _FIXED.size + SLOT_BYTES
-    moved = b[:start] + a[start:end] + b[end:]
-    with pytest.raises(TamperedError):
-        open_bytes(moved, ALICE, Kind.REPORT)
-
-
-def test_stream_header_moved_from_another_envelope_is_refused():
-    a = seal_bytes(b"envelope a", [ALICE.public_key], Kind.REPORT)
-    b = seal_bytes(b"envelope b", [ALICE.public_key], Kind.REPORT)
-    start, end = _FIXED.size + SLOT_BYTES, prefix_length(1)
     moved = b[:start] + a[start:end] + b[end:]
     with pytest.raises(TamperedError):
         open_bytes(moved, ALICE, Kind.REPORT)

@@ -1,0 +1,34 @@
+"""A console test client over a vault synced from the live portal, already unlocked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from admin.client import ApiClient
+from admin.console import create_console
+from admin.sync import sync
+from admin.vault import Vault
+from crypto.kdf import MINIMAL
+from crypto.keys import ReviewerKey, write_keyfile
+from tests.portal.journey import token_in
+
+PASSPHRASE = "a long passphrase"
+
+
+def synced_console(tmp_path: Path, recipient_key: ReviewerKey, portal_url: str) -> Any:
+    """Sync tmp_path/vault from the portal, then unlock a console on it with PASSPHRASE.
+
+    Returns the console's test client; its .vault is the console's unlocked vault.
+    """
+    vault = Vault.open(tmp_path / "vault", recipient_key)
+    with ApiClient(portal_url, recipient_key) as api:
+        assert not sync(vault, api).refused
+    write_keyfile(tmp_path / "me.key", recipient_key, PASSPHRASE, MINIMAL)
+    console = create_console(tmp_path / "me.key", tmp_path / "vault", portal_url)
+    console.config["TESTING"] = True
+    browser = console.test_client()
+    token = token_in(browser.get("/").get_data(as_text=True))
+    browser.post("/", data={"csrf_token": token, "passphrase": PASSPHRASE})
+    browser.vault = console.extensions["amanat_console"].keyring._unlocked.vault
+    return browser

@@ -46,6 +46,76 @@ def _conversation(vault: Vault, report_id: str) -> list[tuple[str, bool, str | N
     return [(e.kind, e.verified, e.text) for e in vault.conversation(report_id)]
 
 
+def _operator_replaces(runner: CliRunner, tmp_path: Path, new_key: ReviewerKey, report_id: str):
+    """Step 2: the operator replaces recipient 1 with the new key's bundle."""
+    bundle = tmp_path / "new.json"
+    bundle.write_text(new_key.bundle().to_json())
+    result = runner.invoke(server_main, ["recipient", "replace", "1", str(bundle)])
+    assert result.exit_code == 0, result.output
+    assert "recipient 1 is revoked; added recipient 2" in result.output
+    # The report's envelopes are sealed to the revoked key only: flagged.
+    assert f"sealed only to revoked keys; no active reviewer can open them: {report_id}" in (
+        result.output
+    )
+
+
+def _coordinator_swaps(app, organisation: ReviewerKey, new: ReviewerKey, old: ReviewerKey):
+    """Step 2b: the coordinator puts the new key on the roster and revokes the old one."""
+    with app.app_context():
+        change_roster(
+            db.get_session(),
+            organisation,
+            add=[Member.from_bundle(new.bundle())],
+            revoke=[old],
+        )
+        db.get_session().commit()
+
+
+def _reviewer_reseals(tmp_path: Path, vault_dir: Path, old: ReviewerKey, new: ReviewerKey):
+    """Step 3: the CLI re-seals the vault, both passphrases from the environment."""
+    old_file, new_file = tmp_path / "old.key", tmp_path / "new.key"
+    write_keyfile(old_file, old, PASSPHRASE, MINIMAL)
+    write_keyfile(new_file, new, PASSPHRASE, MINIMAL)
+    vault = str(vault_dir)
+    result = CliRunner(env={"AMANAT_PASSPHRASE": PASSPHRASE}).invoke(
+        admin_main,
+        ["reseal", "--old-keyfile", str(old_file), "--keyfile", str(new_file), "--vault", vault],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Re-sealed 3 blob(s)" in result.output
+
+
+def _only_the_new_key_opens(
+    vault_dir: Path, old: ReviewerKey, new: ReviewerKey, report_id: str
+) -> Vault:
+    """The old key opens nothing in the vault any more; the new key opens all of it."""
+    with pytest.raises(WrongVaultKeyError):
+        Vault.open(vault_dir, old)
+    for path in (vault_dir / "blobs").iterdir():
+        kind = Kind(path.read_bytes()[8])
+        with pytest.raises(NotARecipientError):
+            open_bytes(path.read_bytes(), old.box, kind)
+    vault = Vault.open(vault_dir, new)
+    assert vault.answers(report_id)["narrative"]
+    (file_entry,) = vault.files(report_id)
+    assert b"".join(vault.open_file(file_entry.blob_id).chunks()) == FILE_BYTES
+    return vault
+
+
+def _new_key_syncs_and_replies(
+    url: str, vault: Vault, report_id: str, old: ReviewerKey, new: ReviewerKey
+) -> None:
+    """Step 4: the new key syncs and replies; nothing new is sealed to the old key."""
+    with ApiClient(url, new) as api:
+        result_sync = sync(vault, api)
+        assert not result_sync.refused and result_sync.fetched == []
+        envelope, signature = vault.seal_reply(report_id, "Новый ключ.")
+        api.post_reply(report_id, envelope, signature)
+    with pytest.raises(NotARecipientError):
+        open_bytes(envelope, old.box, Kind.REPLY)
+    assert open_bytes(envelope, new.box, Kind.REPLY).content == "Новый ключ.".encode()
+
+
 def test_replacing_a_key_end_to_end(
     tmp_path: Path,
     app,
@@ -61,62 +131,14 @@ def test_replacing_a_key_end_to_end(
 
     # 1. The reviewer makes a new key; 2. the operator replaces the old one.
     new_key = ReviewerKey.generate("Test reviewer")
-    bundle = tmp_path / "new.json"
-    bundle.write_text(new_key.bundle().to_json())
-    result = runner.invoke(server_main, ["recipient", "replace", "1", str(bundle)])
-    assert result.exit_code == 0, result.output
-    assert "recipient 1 is revoked; added recipient 2" in result.output
-    # The report's envelopes are sealed to the revoked key only: flagged.
-    assert f"sealed only to revoked keys; no active reviewer can open them: {report_id}" in (
-        result.output
-    )
-
-    # 2b. The coordinator puts the new key on the roster and revokes the old one.
-    with app.app_context():
-        change_roster(
-            db.get_session(),
-            organisation,
-            add=[Member.from_bundle(new_key.bundle())],
-            revoke=[recipient_key],
-        )
-        db.get_session().commit()
-
-    # 3. The reviewer re-seals the vault (the CLI, both passphrases from the environment).
-    old_file, new_file = tmp_path / "old.key", tmp_path / "new.key"
-    vault = str(vault_dir)
-    write_keyfile(old_file, recipient_key, PASSPHRASE, MINIMAL)
-    write_keyfile(new_file, new_key, PASSPHRASE, MINIMAL)
-    result = CliRunner(env={"AMANAT_PASSPHRASE": PASSPHRASE}).invoke(
-        admin_main,
-        ["reseal", "--old-keyfile", str(old_file), "--keyfile", str(new_file), "--vault", vault],
-    )
-    assert result.exit_code == 0, result.output
-    assert "Re-sealed 3 blob(s)" in result.output
-
-    # The old key opens nothing in the vault any more; the new key opens all of it.
-    with pytest.raises(WrongVaultKeyError):
-        Vault.open(vault_dir, recipient_key)
-    for path in (vault_dir / "blobs").iterdir():
-        kind = Kind(path.read_bytes()[8])
-        with pytest.raises(NotARecipientError):
-            open_bytes(path.read_bytes(), recipient_key.box, kind)
-    vault = Vault.open(vault_dir, new_key)
-    assert vault.answers(report_id)["narrative"]
-    (file_entry,) = vault.files(report_id)
-    assert b"".join(vault.open_file(file_entry.blob_id).chunks()) == FILE_BYTES
+    _operator_replaces(runner, tmp_path, new_key, report_id)
+    _coordinator_swaps(app, organisation, new_key, recipient_key)
+    _reviewer_reseals(tmp_path, vault_dir, recipient_key, new_key)
+    vault = _only_the_new_key_opens(vault_dir, recipient_key, new_key, report_id)
     # The reply signed with the old key still verifies, as the reviewer's own.
     assert _conversation(vault, report_id) == before
     assert before[0][1] is True
-
-    # 4. The new key syncs and replies; nothing new is sealed to the old key.
-    with ApiClient(live_server.url, new_key) as api:
-        result_sync = sync(vault, api)
-        assert not result_sync.refused and result_sync.fetched == []
-        envelope, signature = vault.seal_reply(report_id, "Новый ключ.")
-        api.post_reply(report_id, envelope, signature)
-    with pytest.raises(NotARecipientError):
-        open_bytes(envelope, recipient_key.box, Kind.REPLY)
-    assert open_bytes(envelope, new_key.box, Kind.REPLY).content == "Новый ключ.".encode()
+    _new_key_syncs_and_replies(live_server.url, vault, report_id, recipient_key, new_key)
 
     # Running it again changes nothing.
     again = reseal_vault(vault_dir, recipient_key, new_key)

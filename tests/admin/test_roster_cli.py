@@ -49,35 +49,24 @@ def _bundle(tmp_path, key: ReviewerKey) -> str:
     return str(path)
 
 
-def test_revoke_sign_and_a_lost_coordinator_key(tmp_path, app, runner, live_server, coordinator):
-    aigul, bakyt = ReviewerKey.generate("Айгуль"), ReviewerKey.generate("Бакыт")
-    args, first_fingerprint = _init(coordinator, tmp_path, "org")
-    for key in (aigul, bakyt):
-        coordinator("roster", "add", _bundle(tmp_path, key), *args)
-    assert runner.invoke(server_main, ["roster", "publish", args[1]]).exit_code == 0
-    vault = Vault.open(tmp_path / "vault", aigul)
-    with ApiClient(live_server.url, aigul) as api:
-        sync(vault, api)
-
-    # Revoke by fingerprint; a revoked key cannot be added back.
+def _revoke(coordinator, runner, tmp_path, args, bakyt: ReviewerKey) -> None:
+    """Revoke by fingerprint and publish; a revoked key cannot be added back."""
     coordinator("roster", "revoke", bakyt.bundle().fingerprint, *args)
     again = coordinator("roster", "add", _bundle(tmp_path, bakyt), *args, ok=False)
     assert again.exit_code == 1 and "never added again" in again.output
     published = runner.invoke(server_main, ["roster", "publish", args[1]])
     assert "revoked" in published.output and "Бакыт" in published.output
-    with ApiClient(live_server.url, aigul) as api:
-        sync(vault, api)
-    roster = pinned_roster(vault)
-    assert roster is not None and [m.name for m in roster.members] == ["Айгуль"]
-    assert [r.name for r in roster.revoked] == ["Бакыт"]
 
-    # sign: only a higher serial.
+
+def _sign_only_higher(coordinator, tmp_path, args) -> None:
     low = coordinator("roster", "sign", "--serial", "2", *args, ok=False)
     assert low.exit_code == 1 and "only grows" in low.output
     coordinator("roster", "sign", "--serial", "100", *args)
     assert json.loads((tmp_path / "org.json").read_text())["serial"] == 100
 
-    # The coordinator key is lost: a new one, published on purpose by the operator.
+
+def _new_coordinator_key(coordinator, runner, tmp_path, aigul: ReviewerKey) -> str:
+    """The coordinator key is lost: a new one, published on purpose by the operator."""
     new_args, new_fingerprint = _init(coordinator, tmp_path, "neworg")
     coordinator("roster", "add", _bundle(tmp_path, aigul), *new_args)
     refused = runner.invoke(server_main, ["roster", "publish", new_args[1]])
@@ -88,23 +77,49 @@ def test_revoke_sign_and_a_lost_coordinator_key(tmp_path, app, runner, live_serv
         ).exit_code
         == 0
     )
-    with ApiClient(live_server.url, aigul) as api, pytest.raises(SyncError, match="not signed"):
-        sync(vault, api)  # the vault does not follow the server to a new organisation key
+    return new_fingerprint
 
-    # Only a coordinator's word moves it: repin with the new fingerprint.
+
+def _repin(coordinator, tmp_path, aigul: ReviewerKey, fingerprint: str) -> None:
+    """Only a coordinator's word moves the vault: repin with the new fingerprint."""
     keyfile = tmp_path / "aigul.key"
     write_keyfile(keyfile, aigul, PASSPHRASE, MINIMAL)
     repinned = coordinator(
         "roster",
         "repin",
         "--organisation-key",
-        new_fingerprint,
+        fingerprint,
         "--keyfile",
         str(keyfile),
         "--vault",
         str(tmp_path / "vault"),
     )
     assert "no other" in repinned.output
+
+
+def test_revoke_sign_and_a_lost_coordinator_key(tmp_path, app, runner, live_server, coordinator):
+    aigul, bakyt = ReviewerKey.generate("Айгуль"), ReviewerKey.generate("Бакыт")
+    args, first_fingerprint = _init(coordinator, tmp_path, "org")
+    for key in (aigul, bakyt):
+        coordinator("roster", "add", _bundle(tmp_path, key), *args)
+    assert runner.invoke(server_main, ["roster", "publish", args[1]]).exit_code == 0
+    vault = Vault.open(tmp_path / "vault", aigul)
+    with ApiClient(live_server.url, aigul) as api:
+        sync(vault, api)
+
+    _revoke(coordinator, runner, tmp_path, args, bakyt)
+    with ApiClient(live_server.url, aigul) as api:
+        sync(vault, api)
+    roster = pinned_roster(vault)
+    assert roster is not None and [m.name for m in roster.members] == ["Айгуль"]
+    assert [r.name for r in roster.revoked] == ["Бакыт"]
+
+    _sign_only_higher(coordinator, tmp_path, args)
+    new_fingerprint = _new_coordinator_key(coordinator, runner, tmp_path, aigul)
+    with ApiClient(live_server.url, aigul) as api, pytest.raises(SyncError, match="not signed"):
+        sync(vault, api)  # the vault does not follow the server to a new organisation key
+
+    _repin(coordinator, tmp_path, aigul, new_fingerprint)
     vault = Vault.open(tmp_path / "vault", aigul)
     with ApiClient(live_server.url, aigul) as api:
         note = sync(vault, api).roster_note

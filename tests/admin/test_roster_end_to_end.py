@@ -27,7 +27,7 @@ from crypto.replies import sign_reply
 from crypto.roster import Member
 from portal import db, intake
 from portal.cli import main as server_main
-from portal.models import Blob, Report
+from portal.models import Blob, Recipient, Report
 from portal.services import blob_store, server_key
 from tests.adversarial.operator import insert_operator_recipient
 from tests.portal.journey import get_codename, login, only_report_id, submit_report, text_of
@@ -36,25 +36,24 @@ PASSPHRASE = "reviewer passphrase"
 FINGERPRINT = re.compile(r"Organisation key fingerprint: ([0-9 ]{35})")
 
 
-def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
-    tmp_path, app, runner, live_server
-):
-    def person(name: str):
-        env = {"AMANAT_PASSPHRASE": PASSPHRASE, "AMANAT_VAULT": str(tmp_path / f"{name}.vault")}
+def _person(tmp_path, name: str):
+    """amanat-admin as one person: their own vault, the passphrase from the environment."""
+    env = {"AMANAT_PASSPHRASE": PASSPHRASE, "AMANAT_VAULT": str(tmp_path / f"{name}.vault")}
 
-        def run(*args: str, input: str | None = None, ok: bool = True):
-            result = CliRunner().invoke(admin_main, list(args), env=env, input=input)
-            if ok:
-                assert result.exit_code == 0, result.output
-            return result
+    def run(*args: str, input: str | None = None, ok: bool = True):
+        result = CliRunner().invoke(admin_main, list(args), env=env, input=input)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
 
-        return run
+    return run
 
-    coordinator, aigul, bakyt = person("coordinator"), person("aigul"), person("bakyt")
-    roster_file, org_file = tmp_path / "roster.json", tmp_path / "coordinator.key"
-    roster_args = ["--roster", str(roster_file), "--coordinator-key", str(org_file)]
 
-    # The coordinator: organisation key and roster, on their own machine.
+def _coordinator_makes_the_roster(tmp_path, coordinator, aigul, bakyt, roster_args):
+    """The organisation key and a roster with both reviewers, on the coordinator's machine.
+
+    Returns the organisation key's fingerprint and each reviewer's key file by name.
+    """
     made = coordinator("roster", "init", "--name", "Организация", *roster_args, "--kdf", "minimal")
     match = FINGERPRINT.search(made.output)
     assert match, made.output
@@ -68,10 +67,13 @@ def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
     coordinator(
         "roster", "add", str(tmp_path / "Бакыт.json"), "--role", "coordinator", *roster_args
     )
-    shown = coordinator("roster", "show", "--roster", str(roster_file)).output
+    shown = coordinator("roster", "show", "--roster", str(roster_args[1])).output
     assert "Roster serial 3" in shown and org_fingerprint in shown
+    return org_fingerprint, keys
 
-    # The operator publishes it; a bare bundle is no longer enough.
+
+def _operator_publishes(tmp_path, runner, roster_file) -> None:
+    """The operator publishes the roster; a bare bundle is no longer enough."""
     published = runner.invoke(server_main, ["roster", "publish", str(roster_file)])
     assert published.exit_code == 0, published.output
     assert "published roster serial 3: 2 member(s)" in published.output
@@ -80,35 +82,15 @@ def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
     again = runner.invoke(server_main, ["roster", "publish", str(roster_file)])
     assert again.exit_code == 1 and "not newer" in again.output
 
-    # A source reports from Osh: sealed to Айгуль (osh) and Бакыт (all regions).
-    source = app.test_client()
-    codename = get_codename(source).codename
-    assert submit_report(source, region="osh").status_code == 303
-    report_id = only_report_id(app)
 
-    def sync(run, name: str, *extra: str) -> str:
-        return run("sync", "--server", live_server.url, "--keyfile", str(keys[name]), *extra).output
+def _server_forges_a_reply(app, tmp_path, names, report_id):
+    """The server adds a third key of its own to the report, and forges a reply with it.
 
-    assert "it matches the one you were given" in sync(
-        aigul, "Айгуль", "--organisation-key", org_fingerprint
-    )
-    assert "Pinned your organisation's key" in sync(bakyt, "Бакыт")
-    aigul("reply", "--keyfile", str(keys["Айгуль"]), report_id, input="Мы получили ваш отчёт.\n")
-    bakyt(
-        "event",
-        report_id,
-        "set_priority",
-        "--json",
-        "-",
-        "--keyfile",
-        str(keys["Бакыт"]),
-        input='{"priority": "high"}',
-    )
-
-    # The server adds a third key of its own to the report, and forges a reply with it.
+    Returns that key and the forged envelope.
+    """
     mallory = insert_operator_recipient(app, report_id, name="Бакыт")
     # Sealed to the reviewers' public keys too, so they read it: the signature is what lies.
-    reviewers = [RecipientBundle.from_json((tmp_path / f"{n}.json").read_bytes()) for n in keys]
+    reviewers = [RecipientBundle.from_json((tmp_path / f"{n}.json").read_bytes()) for n in names]
     forged = seal_bytes(
         "Приходите в отделение с паспортом.".encode(),
         [mallory.box.public_key, *(b.box_key for b in reviewers)],
@@ -117,8 +99,6 @@ def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
     with app.app_context():
         session = db.get_session()
         report = session.get(Report, report_id)
-        from portal.models import Recipient
-
         row = session.scalar(
             select(Recipient).where(Recipient.verify_key == bytes(mallory.signing.verify_key))
         )
@@ -132,15 +112,12 @@ def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
             forged,
             sign_reply(mallory.signing, report_id, digest),
         )
-    sync(aigul, "Айгуль")
-    sync(bakyt, "Бакыт")
-    bakyt("reply", "--keyfile", str(keys["Бакыт"]), report_id, input="Юрист свяжется здесь.\n")
-    sync(aigul, "Айгуль")
+    return mallory, forged
 
-    # What Айгуль sees.
-    shown = json.loads(
-        aigul("show", "--keyfile", str(keys["Айгуль"]), "--json", "--", report_id).stdout
-    )
+
+def _what_aigul_sees(tmp_path, aigul, keyfile, report_id, org_fingerprint) -> None:
+    """The third key flagged, the forgery rejected, Бакыт's reply and event by the roster."""
+    shown = json.loads(aigul("show", "--keyfile", str(keyfile), "--json", "--", report_id).stdout)
     assert [r["name"] for r in shown["unapproved_recipients"]] == ["Бакыт"]
     assert shown["roster"]["organisation_fingerprint"] == org_fingerprint
     replies = [(c["author_check"], c["author_name"], c["text"]) for c in shown["conversation"]]
@@ -149,16 +126,16 @@ def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
     ).label
     assert ("roster", bakyt_label, "Юрист свяжется здесь.") in replies
     assert ("not_on_roster", None, "Приходите в отделение с паспортом.") in replies
-    text = aigul("show", "--keyfile", str(keys["Айгуль"]), "--", report_id).output
+    text = aigul("show", "--keyfile", str(keyfile), "--", report_id).output
     assert "this report was also sealed to a key your organisation has not approved" in text
     assert "REJECTED reply" in text
-    case = json.loads(
-        aigul("case", "--keyfile", str(keys["Айгуль"]), "--json", "--", report_id).stdout
-    )
+    case = json.loads(aigul("case", "--keyfile", str(keyfile), "--json", "--", report_id).stdout)
     assert case["state"]["priority"] == "high" and case["missing_events"] == []
     assert [h["author"] for h in case["history"]] == [bakyt_label]
 
-    # What the third key can open: nothing sealed after it was added.
+
+def _what_the_third_key_opens(app, report_id, mallory, forged) -> None:
+    """Nothing sealed after it was added."""
     with app.app_context():
         rows = db.get_session().scalars(
             select(Blob).where(Blob.report_id == report_id, Blob.kind.in_(("reply", "event")))
@@ -177,10 +154,61 @@ def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
             pass
     assert opened == 0 and len(sealed) == 4  # two replies, an event, the forgery
 
-    # What the source sees: both reviewers' replies, never the forgery.
+
+def _what_the_source_sees(source, codename, mallory) -> None:
+    """Both reviewers' replies, never the forgery."""
     source.delete_cookie("amanat_source")
     assert login(source, codename).status_code == 303
     page = text_of(source.get("/status"))
     assert "Мы получили ваш отчёт." in page and "Юрист свяжется здесь." in page
     assert "паспортом" not in page
     assert base64.b64encode(bytes(mallory.signing.verify_key)).decode() not in page
+
+
+def test_coordinator_roster_two_reviewers_and_a_key_the_server_adds_on_its_own(
+    tmp_path, app, runner, live_server
+):
+    coordinator = _person(tmp_path, "coordinator")
+    aigul, bakyt = _person(tmp_path, "aigul"), _person(tmp_path, "bakyt")
+    roster_file, org_file = tmp_path / "roster.json", tmp_path / "coordinator.key"
+    roster_args = ["--roster", str(roster_file), "--coordinator-key", str(org_file)]
+    org_fingerprint, keys = _coordinator_makes_the_roster(
+        tmp_path, coordinator, aigul, bakyt, roster_args
+    )
+    _operator_publishes(tmp_path, runner, roster_file)
+
+    # A source reports from Osh: sealed to Айгуль (osh) and Бакыт (all regions).
+    source = app.test_client()
+    codename = get_codename(source).codename
+    assert submit_report(source, region="osh").status_code == 303
+    report_id = only_report_id(app)
+
+    def sync(run, name: str, *extra: str) -> str:
+        return run("sync", "--server", live_server.url, "--keyfile", str(keys[name]), *extra).output
+
+    # The reviewers pin the organisation key at their first sync; one replies, one records.
+    assert "it matches the one you were given" in sync(
+        aigul, "Айгуль", "--organisation-key", org_fingerprint
+    )
+    assert "Pinned your organisation's key" in sync(bakyt, "Бакыт")
+    aigul("reply", "--keyfile", str(keys["Айгуль"]), report_id, input="Мы получили ваш отчёт.\n")
+    bakyt(
+        "event",
+        report_id,
+        "set_priority",
+        "--json",
+        "-",
+        "--keyfile",
+        str(keys["Бакыт"]),
+        input='{"priority": "high"}',
+    )
+
+    mallory, forged = _server_forges_a_reply(app, tmp_path, keys, report_id)
+    sync(aigul, "Айгуль")
+    sync(bakyt, "Бакыт")
+    bakyt("reply", "--keyfile", str(keys["Бакыт"]), report_id, input="Юрист свяжется здесь.\n")
+    sync(aigul, "Айгуль")
+
+    _what_aigul_sees(tmp_path, aigul, keys["Айгуль"], report_id, org_fingerprint)
+    _what_the_third_key_opens(app, report_id, mallory, forged)
+    _what_the_source_sees(source, codename, mallory)

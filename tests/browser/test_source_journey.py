@@ -88,6 +88,33 @@ def fill_questionnaire(page: Any) -> None:
     )
 
 
+def reviewer_reads_and_replies(
+    portal_url: str, reviewer: ReviewerKey, vault: Path, report_id: str
+) -> None:
+    """Sync, check the answers and both files arrived, and reply."""
+    with ApiClient(portal_url, reviewer) as client:
+        opened = Vault.open(vault, reviewer)
+        assert not sync(opened, client).refused
+        answers = opened.answers(report_id)
+        assert answers["narrative"] == NARRATIVE
+        assert answers["region"] == "osh"
+        assert len(opened.files(report_id)) == 2
+        envelope, signature = opened.seal_reply(report_id, REPLY)
+        client.post_reply(report_id, envelope, signature)
+
+
+def send_followup(page: Any, report_id: str) -> None:
+    """From the status page: a follow-up message with one more file."""
+    page.fill(f"#report-{report_id} textarea[name=message]", FOLLOWUP)
+    page.set_input_files(
+        f"#report-{report_id} input[name=evidence]",
+        [{"name": "ещё.txt", "mimeType": "text/plain", "buffer": "дополнение".encode()}],
+    )
+    submit(page, f"/report/{report_id}/followup")
+    page.wait_for_url(re.compile(r"/status\?sent=1"))
+    assert "Отправлено и зашифровано при получении." in page.text_content("body")
+
+
 def take_journey(page: Any, portal_url: str, reviewer: ReviewerKey, vault: Path, step: Step) -> str:
     """Walk the journey, calling step(name) on each page; return the report id."""
     page.goto(portal_url + "/")
@@ -113,15 +140,7 @@ def take_journey(page: Any, portal_url: str, reviewer: ReviewerKey, vault: Path,
 
     # The source leaves; a reviewer syncs, reads and replies.
     page.context.clear_cookies()
-    with ApiClient(portal_url, reviewer) as client:
-        opened = Vault.open(vault, reviewer)
-        assert not sync(opened, client).refused
-        answers = opened.answers(report_id)
-        assert answers["narrative"] == NARRATIVE
-        assert answers["region"] == "osh"
-        assert len(opened.files(report_id)) == 2
-        envelope, signature = opened.seal_reply(report_id, REPLY)
-        client.post_reply(report_id, envelope, signature)
+    reviewer_reads_and_replies(portal_url, reviewer, vault, report_id)
 
     page.goto(portal_url + "/")
     page.click("a[href='/login']")
@@ -132,14 +151,7 @@ def take_journey(page: Any, portal_url: str, reviewer: ReviewerKey, vault: Path,
     assert REPLY in page.text_content(f"#report-{report_id}")
     step("06-reply")
 
-    page.fill(f"#report-{report_id} textarea[name=message]", FOLLOWUP)
-    page.set_input_files(
-        f"#report-{report_id} input[name=evidence]",
-        [{"name": "ещё.txt", "mimeType": "text/plain", "buffer": "дополнение".encode()}],
-    )
-    submit(page, f"/report/{report_id}/followup")
-    page.wait_for_url(re.compile(r"/status\?sent=1"))
-    assert "Отправлено и зашифровано при получении." in page.text_content("body")
+    send_followup(page, report_id)
     step("07-followup-sent")
 
     with ApiClient(portal_url, reviewer) as client:

@@ -124,12 +124,10 @@ def source_session(url: str) -> tuple[requests.Session, str]:
     return browser, token_in(browser.get(url + "/report").text)
 
 
-def test_worker_killed_mid_upload_leaves_no_report_and_the_sweep_cleans_up(
-    gunicorn, settings, database_url
-):
-    url, master, env = gunicorn
-    browser, token = source_session(url)
-    incoming = settings.data_dir / "incoming"
+def kill_the_worker_mid_upload(
+    url: str, master: subprocess.Popen, browser: requests.Session, token: str, incoming: Path
+) -> None:
+    """Start a 50 MB upload, and SIGKILL the worker once ciphertext is in incoming/."""
     head = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="store_report"\r\n\r\nyes\r\n'
@@ -154,6 +152,15 @@ def test_worker_killed_mid_upload_leaves_no_report_and_the_sweep_cleans_up(
         (old_worker,) = workers_of(master.pid)
         os.kill(old_worker, signal.SIGKILL)
         wait_until(lambda: workers_of(master.pid) not in ([], [old_worker]), what="a new worker")
+
+
+def test_worker_killed_mid_upload_leaves_no_report_and_the_sweep_cleans_up(
+    gunicorn, settings, database_url
+):
+    url, master, env = gunicorn
+    browser, token = source_session(url)
+    incoming = settings.data_dir / "incoming"
+    kill_the_worker_mid_upload(url, master, browser, token, incoming)
     # gunicorn serves again, and the source's session survived the crash.
     wait_until(lambda: browser.get(url + "/status").status_code == 200, what="the new worker")
     engine = db.make_engine(database_url)

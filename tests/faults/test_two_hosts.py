@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from admin.client import ApiClient
@@ -160,17 +160,8 @@ def slow_post(browser: Browser, body: bytes, pause_at: int, paused) -> int:
     return int(answer.split()[1])
 
 
-def test_two_hosts_share_sources_replay_protection_reports_and_a_safe_sweep(
-    hosts, tmp_path: Path
-) -> None:
-    port_a, port_b, env, key = hosts
-    on_a, on_b = Browser(port_a), Browser(port_b)
-
-    # A codename made on A logs in on B.
-    codename = new_source(on_a)
-    assert log_in(on_b, codename) == 303
-
-    # A signed request A accepted is a replay on B.
+def replay_on_b_is_refused(port_a: int, port_b: int, key: ReviewerKey) -> None:
+    """A signed request A accepted is a replay on B."""
     identity = requests.get(f"http://127.0.0.1:{port_a}/api/v1/identity", timeout=30)
     server = identity.json()["receipt_key"]  # the same on both hosts: one installation
     signed = sign_request(key.signing, "GET", "/api/v1/reports", b"", server)
@@ -179,19 +170,14 @@ def test_two_hosts_share_sources_replay_protection_reports_and_a_safe_sweep(
     replay = requests.get(f"http://127.0.0.1:{port_b}/api/v1/reports", headers=signed, timeout=30)
     assert replay.status_code == 401 and "replayed_nonce" in replay.text
 
-    # A report to A; a slow three-file report to B, swept from the outside
-    # (as host A's retention would) all the while it arrives and commits.
-    # The upload pauses inside its third file (the portal reads 1 MiB at a
-    # time, so the files are larger than that).
-    first = report_body(
-        on_a, "sent to host A", [("evidence", "a.jpg", b"\xff\xd8 A", "image/jpeg")]
-    )
-    assert on_a.request("POST", "/report", first, {"Content-Type": content_type()})[0] == 303
-    files = [("evidence", f"{n}.bin", os.urandom(3 * MIB // 2), "x/y") for n in range(3)]
-    second = report_body(on_b, "sent to host B", files)
-    store = BlobStore(Path(env["AMANAT_DATA_DIR"]))
+
+def post_while_sweeping(browser: Browser, body: bytes, store: BlobStore, engine: Engine):
+    """slow_post the body, sweeping over and over from the moment its third file arrives.
+
+    The pending files are aged by two days first, so any clock calls them abandoned.
+    Returns the post's status and every sweep's result.
+    """
     stop, sweeps = threading.Event(), []
-    engine = db.make_engine(env["AMANAT_DATABASE_URL"])
 
     def sweeping() -> None:
         while not stop.is_set():
@@ -207,11 +193,39 @@ def test_two_hosts_share_sources_replay_protection_reports_and_a_safe_sweep(
 
     sweeper = threading.Thread(target=sweeping)
     try:
-        status = slow_post(on_b, second, len(second) - 300_000, two_files_arrived)
+        status = slow_post(browser, body, len(body) - 300_000, two_files_arrived)
     finally:
         stop.set()
         if sweeper.is_alive():
             sweeper.join()
+    return status, sweeps
+
+
+def test_two_hosts_share_sources_replay_protection_reports_and_a_safe_sweep(
+    hosts, tmp_path: Path
+) -> None:
+    port_a, port_b, env, key = hosts
+    on_a, on_b = Browser(port_a), Browser(port_b)
+
+    # A codename made on A logs in on B.
+    codename = new_source(on_a)
+    assert log_in(on_b, codename) == 303
+
+    replay_on_b_is_refused(port_a, port_b, key)
+
+    # A report to A; a slow three-file report to B, swept from the outside
+    # (as host A's retention would) all the while it arrives and commits.
+    # The upload pauses inside its third file (the portal reads 1 MiB at a
+    # time, so the files are larger than that).
+    first = report_body(
+        on_a, "sent to host A", [("evidence", "a.jpg", b"\xff\xd8 A", "image/jpeg")]
+    )
+    assert on_a.request("POST", "/report", first, {"Content-Type": content_type()})[0] == 303
+    files = [("evidence", f"{n}.bin", os.urandom(3 * MIB // 2), "x/y") for n in range(3)]
+    second = report_body(on_b, "sent to host B", files)
+    store = BlobStore(Path(env["AMANAT_DATA_DIR"]))
+    engine = db.make_engine(env["AMANAT_DATABASE_URL"])
+    status, sweeps = post_while_sweeping(on_b, second, store, engine)
     assert status == 303
     assert sweeps and all(s.orphans == 0 and s.partial == 0 for s in sweeps)
     with Session(engine) as session:

@@ -119,7 +119,7 @@ def demo_roster(bundle: RecipientBundle, passphrase: str) -> dict[str, object]:
 
 def console_available() -> bool:
     try:
-        import admin.console  # noqa: F401
+        import admin.console.app  # noqa: F401
     except ImportError:
         return False
     return True

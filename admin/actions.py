@@ -1,7 +1,7 @@
 """What a reviewer does on the server, once, for both front ends.
 
 The CLI (admin/cli.py) prints what these return and the console
-(admin/console_views.py) renders it; neither talks to the server on its own
+(admin/console/views.py) renders it; neither talks to the server on its own
 for these actions, so their rules (which server, the .onion and SOCKS rules,
 keeping one's own reply) cannot drift apart.
 """

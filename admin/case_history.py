@@ -78,7 +78,7 @@ def long_day(day: str | None) -> str:
 
 
 def _value(field: Field, value: Any, complaints: Mapping[str, str]) -> str:
-    from admin.console_case import case_label
+    from admin.console.case import case_label
 
     if value is None and field.kind != "choice":
         return "—"

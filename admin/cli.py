@@ -774,7 +774,7 @@ def console_command(
     keyfile: Path, server: str | None, vault_dir: Path, host: str, port: int, idle_minutes: int
 ) -> None:
     """Start the reviewer console in your browser at http://127.0.0.1:PORT/ (unlock it there)."""
-    from admin.console import UnsafeHostError, check_loopback, create_console, serve
+    from admin.console.app import UnsafeHostError, check_loopback, create_console, serve
 
     try:
         host = check_loopback(host)

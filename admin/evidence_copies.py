@@ -6,7 +6,7 @@ made and edited. The console offers a copy without these by default; the
 original stays in the vault untouched (its SHA-256 is what the custody log
 and receipts prove), and downloading it is a deliberate second choice.
 
-- Images (JPEG, PNG): the structural allowlist of admin/console_images.py.
+- Images (JPEG, PNG): the structural allowlist of admin/console/images.py.
 - Video: ffmpeg, `-map_metadata -1 -map_chapters -1` with `-c copy`: the
   same audio and video packets, no re-encoding, without the container's
   tags, chapters, data tracks (GPS tracks of action cameras) and
@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from admin.console_images import ImageError, image_type, strip_metadata
+from admin.console.images import ImageError, image_type, strip_metadata
 from admin.stats import N_
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png"})

@@ -1,6 +1,6 @@
 """The console's statistics: the page, one CSV per table, and the printable report.
 
-Locked like every console page (console_views.require_unlocked runs first).
+Locked like every console page (admin.console.views.require_unlocked runs first).
 Filters come by GET: from and to (YYYY-MM-DD, inclusive) and a region code.
 The suppression threshold is the app's AMANAT_STATS_THRESHOLD (default 5).
 """
@@ -13,7 +13,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext
 
-from admin.console_views import _answers, lang, unlocked
+from admin.console.views import _answers, lang, unlocked
 from admin.stats import DEFAULT_THRESHOLD, TABLES, Stats, compute_stats, load_case_rows
 from admin.stats_render import label, print_html, report_view, table_csv
 from portal.questionnaire import PREFER_NOT, load_questionnaire

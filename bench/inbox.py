@@ -139,9 +139,9 @@ def render_pages(where: Path, vault: Vault, rows: list[TriageRow]):  # type: ign
     """A function that renders the console's inbox page for three filter and sort choices."""
     from unittest import mock
 
-    from admin import console_inbox
-    from admin.console import create_console
-    from admin.console_state import Unlocked
+    from admin.console import inbox as console_inbox
+    from admin.console.app import create_console
+    from admin.console.state import Unlocked
     from crypto.kdf import MINIMAL
     from crypto.keys import write_keyfile
 

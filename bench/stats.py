@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import admin.stats
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.stats import compute_stats
 from crypto.keys import ReviewerKey
 from tests.admin.test_stats import StubVault, generate_cases

@@ -41,7 +41,7 @@ from flask import Flask
 from nacl.public import PrivateKey
 
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.sync import SyncResult, sync
 from admin.vault import INDEX_NAME, Vault
 from bench.upload import BOUNDARY, Server, multipart_head_and_tail

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL

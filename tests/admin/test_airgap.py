@@ -21,7 +21,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import SealedBox
 
 from admin.cli import main as admin_main
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.media_bundle import MAGIC
 from crypto import canonical
 from crypto.keys import read_keyfile

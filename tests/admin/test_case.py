@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nacl.public import PublicKey
 
-from admin import console_sync
 from admin.case import HistoryItem, case_state, empty_state, fold, load_case, submit_event
 from admin.client import ApiClient
+from admin.console import sync as console_sync
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.envelope import Kind, seal_bytes
@@ -381,7 +381,7 @@ def test_event_queued_offline_is_posted_at_the_next_sync(two, live_server):
 @pytest.fixture
 def console_b(tmp_path, two, live_server):
     """Reviewer B's console, unlocked, over B's synced vault."""
-    from admin.console import create_console
+    from admin.console.app import create_console
     from crypto.kdf import MINIMAL
     from crypto.keys import write_keyfile
     from tests.portal.journey import token_in

@@ -13,8 +13,8 @@ from admin.case_history import describe
 from admin.case_registry import BY_CODE, FORMS, REGISTRY, MissingChoice, form_data
 from admin.case_vocab import EVENT_TYPES, SCHEMAS, check_data
 from admin.client import ApiClient
-from admin.console import create_console
-from admin.console_case import case_label
+from admin.console.app import create_console
+from admin.console.case import case_label
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL

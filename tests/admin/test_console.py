@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from admin import console_sync
 from admin.cli import main
 from admin.client import ApiClient
-from admin.console import UnsafeHostError, check_loopback, create_console
-from admin.console_files import ascii_filename, content_disposition, verified_chunks
-from admin.console_images import ImageError, strip_jpeg, strip_png
+from admin.console import sync as console_sync
+from admin.console.app import UnsafeHostError, check_loopback, create_console
+from admin.console.files import ascii_filename, content_disposition, verified_chunks
+from admin.console.images import ImageError, strip_jpeg, strip_png
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.errors import EnvelopeError
@@ -612,11 +612,11 @@ def test_no_decrypted_text_is_written_by_the_console(unlocked, tmp_path, source)
 def test_preview_of_an_image_over_the_pixel_limit_is_refused_in_the_reviewers_language(
     unlocked, console, source, monkeypatch
 ):
-    import admin.console_images
+    import admin.console.images
 
     _, _, report_id = source
     blob_id = file_id(console, report_id)
-    monkeypatch.setattr(admin.console_images, "MAX_PIXELS", 0)  # the 1x1 photo is "too large"
+    monkeypatch.setattr(admin.console.images, "MAX_PIXELS", 0)  # the 1x1 photo is "too large"
     response = file_action(unlocked, report_id, blob_id, "preview")
     assert response.status_code == 415
     assert "Изображение слишком велико для предпросмотра" in response.get_data(as_text=True)

@@ -6,7 +6,7 @@ import pytest
 
 from admin.case import case_state, load_events
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL

@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from admin.console_images import (
+from admin.console.images import (
     MAX_PIXELS,
     ImageError,
     ImageTooLargeError,

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.sync import sync
 from admin.triage import TriageRow, sort_rows
 from admin.vault import Vault
@@ -183,7 +183,7 @@ def test_inbox_rows_carry_short_case_numbers_that_stay(browser):
 
 
 def test_a_long_inbox_is_shown_in_pages_danger_first_on_page_one(browser, monkeypatch):
-    monkeypatch.setattr("admin.console_inbox.PAGE_ROWS", 1)
+    monkeypatch.setattr("admin.console.inbox.PAGE_ROWS", 1)
     first = browser.get("/inbox").get_data(as_text=True)
     assert "⚠" in first and "/inbox?page=2" in first
     assert "Page 1 of 2 (2 reports)" in first

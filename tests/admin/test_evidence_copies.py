@@ -16,7 +16,7 @@ import pytest
 
 from admin.case import load_events
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.evidence_copies import CopyUnavailable, clean_image, clean_pdf, clean_video
 from admin.sync import sync
 from admin.vault import Vault

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 import admin.stats
 from admin.cli import main
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.stats import (
     KEY_POPULATION_PRIORITY,
     NOT_STATED,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import admin.stats
 from admin.cli import main
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.stats import CaseRow, compute_stats, empty_case
 from admin.stats_render import print_html, report_text, report_view, table_csv, translations
 from crypto.keys import ReviewerKey

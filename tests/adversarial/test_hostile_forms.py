@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL

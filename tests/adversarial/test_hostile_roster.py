@@ -87,7 +87,7 @@ def test_a_forged_reply_by_the_operators_key_is_rejected_in_the_vault_and_show_j
 
 
 def test_a_forged_reply_is_shown_rejected_in_the_console(tmp_path, app, live_server, team):
-    from admin.console import create_console
+    from admin.console.app import create_console
 
     report_id, a, _, _ = team
     mallory = insert_operator_recipient(app, report_id, name="Бакыт")

@@ -60,7 +60,7 @@ def server_modules_in(loaded: list[str]) -> list[str]:
 
 
 def test_the_console_loads_no_server_module() -> None:
-    loaded = loaded_after_import("admin.console")
+    loaded = loaded_after_import("admin.console.app")
     assert "sqlalchemy" not in loaded
     assert server_modules_in(loaded) == []
 

@@ -49,7 +49,7 @@ def test_a_withheld_event_shows_in_the_cli_and_the_console(
     live_server,
     team,
 ):
-    from admin.console import create_console
+    from admin.console.app import create_console
 
     report_id, a, b, _ = team
     _withhold_first_event(app, live_server, report_id, a, b)

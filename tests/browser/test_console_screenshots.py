@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from admin.client import ApiClient
-from admin.console import create_console
+from admin.console.app import create_console
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL

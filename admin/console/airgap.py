@@ -19,7 +19,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from admin.airgap import import_bundle, write_outgoing
-from admin.console_state import Unlocked
+from admin.console.state import Unlocked
 from admin.media_bundle import BundleError
 from admin.vault import VaultError
 
@@ -38,7 +38,7 @@ def _path(form: BundlePathForm) -> Path | None:
 
 @bp.post("/bundle/import")
 def import_page() -> Response:
-    from admin.console_views import unlocked
+    from admin.console.views import unlocked
 
     state = unlocked()
     path = _path(BundlePathForm())
@@ -74,7 +74,7 @@ def _import(state: Unlocked, path: Path) -> None:
 
 @bp.post("/bundle/outgoing")
 def outgoing_page() -> Response:
-    from admin.console_views import unlocked
+    from admin.console.views import unlocked
 
     state = unlocked()
     path = _path(BundlePathForm())

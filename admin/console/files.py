@@ -1,7 +1,7 @@
 """Evidence files: a metadata-free copy by default, the original on request, a preview.
 
 Every route that decrypts is a POST with the page's CSRF token (and
-admin/console_origin.py refuses requests from other pages): decrypting
+admin/console/origin.py refuses requests from other pages): decrypting
 writes a custody event, so a link or an image on another page must not be
 able to do it. Images, video and PDF are offered first as a copy without
 metadata (admin/evidence_copies.py); the original is a second, deliberate
@@ -29,8 +29,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from admin.client import ClientError
-from admin.console_errors import error_page
-from admin.console_images import ImageError, ImageTooLargeError, image_type, strip_metadata
+from admin.console.errors import error_page
+from admin.console.images import ImageError, ImageTooLargeError, image_type, strip_metadata
 from admin.custody import record_custody
 from admin.evidence_copies import (
     CopyUnavailable,
@@ -86,7 +86,7 @@ def _open(blob_id: str) -> tuple[Manifest, FileOpener]:
 
 def _log_decrypt(state: Any, blob_id: str) -> None:
     """Record a custody event; posted now if the server answers, else kept for the next sync."""
-    from admin.console_views import ConsoleError, make_client
+    from admin.console.views import ConsoleError, make_client
 
     report_id = state.vault.blob_report(blob_id)
     try:

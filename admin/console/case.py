@@ -20,9 +20,9 @@ from admin.case import Case, CaseError, load_case, submit_event
 from admin.case_history import history_lines, short_fingerprints
 from admin.client import ApiClient, ClientError
 from admin.consent import Consent
-from admin.console_consent import consents_of, missing_for_event, refusal, unconfirmed
-from admin.console_inbox import answers_of
-from admin.console_state import Unlocked
+from admin.console.consent import consents_of, missing_for_event, refusal, unconfirmed
+from admin.console.inbox import answers_of
+from admin.console.state import Unlocked
 from admin.stats import N_
 from admin.stats_render import LABELS
 from admin.vault import UnknownReportError, VaultError
@@ -126,7 +126,7 @@ def _posted_data(kind: str) -> dict[str, Any] | None:
     try:
         return case_registry.form_data(spec, request.form)
     except case_registry.MissingChoice as exc:
-        from admin.console_views import unlocked
+        from admin.console.views import unlocked
 
         unlocked().notify(
             "error",
@@ -147,7 +147,7 @@ def _against_consent(state: Unlocked, report_id: str, kind: str, data: dict[str,
 
 @bp.post("/reports/<report_id>/case")
 def add_event(report_id: str) -> Response:
-    from admin.console_views import ConsoleError, make_client, unlocked
+    from admin.console.views import ConsoleError, make_client, unlocked
 
     state = unlocked()
     kind = request.form.get("event", "")

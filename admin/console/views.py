@@ -25,7 +25,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from admin import console_sync
 from admin.actions import (
     NoServerError,
     OnionNeedsProxyError,
@@ -36,20 +35,21 @@ from admin.actions import (
 from admin.airgap import is_offline, queue_reply
 from admin.case import load_case
 from admin.client import ApiClient, ClientError
-from admin.console_answers import answer_sections, narrative_of
-from admin.console_case import case_context
-from admin.console_consent import missing_for_reply, unconfirmed
-from admin.console_consent import refusal as consent_refusal
-from admin.console_forms import (
+from admin.console import sync as console_sync
+from admin.console.answers import answer_sections, narrative_of
+from admin.console.case import case_context
+from admin.console.consent import missing_for_reply, unconfirmed
+from admin.console.consent import refusal as consent_refusal
+from admin.console.forms import (
     STATUSES,
     ReplyForm,
     StatusForm,
     UnlockForm,
     status_label,
 )
-from admin.console_inbox import answers_of, danger_banner, inbox_page, search_reports
-from admin.console_state import Keyring, Unlocked
-from admin.console_templates import templates_for_page
+from admin.console.inbox import answers_of, danger_banner, inbox_page, search_reports
+from admin.console.state import Keyring, Unlocked
+from admin.console.templates import templates_for_page
 from admin.roster import unapproved_recipients
 from admin.sync import SyncError, SyncResult, sync
 from admin.vault import UnknownReportError, Vault, VaultError, VaultReport, WrongVaultKeyError
@@ -181,7 +181,7 @@ def _answers(state: Unlocked, report_id: str) -> dict[str, Any] | None:
 
 @bp.post("/sync")
 def sync_now() -> Response:
-    """Start a sync in the background (admin.console_sync) and show its progress."""
+    """Start a sync in the background (admin.console.sync) and show its progress."""
     state = unlocked()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     console_sync.start(state, make_client, _report_sync, app, str(get_locale()))

@@ -18,7 +18,7 @@ from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from admin.console_errors import error_page
+from admin.console.errors import error_page
 
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 

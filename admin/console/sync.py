@@ -19,7 +19,7 @@ from flask import Flask
 from flask_babel import force_locale
 
 from admin.client import ApiClient
-from admin.console_state import Unlocked
+from admin.console.state import Unlocked
 from admin.sync import SyncResult, sync
 from admin.vault import Vault, VaultError
 

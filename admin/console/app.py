@@ -2,7 +2,7 @@
 
 `create_console` only wires the parts together. The console runs on the
 reviewer's own machine: it decrypts in memory, keeps the unlocked key in
-this process only (admin/console_state.py), and sends the browser pages
+this process only (admin/console/state.py), and sends the browser pages
 with no script and no inline style under a strict Content-Security-Policy.
 """
 
@@ -20,21 +20,21 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
 import templates
-from admin import (
-    console_airgap,
-    console_case,
-    console_errors,
-    console_files,
-    console_origin,
-    console_templates,
-    console_views,
-    stats_views,
-)
-from admin.console_state import Keyring
+from admin import stats_views
+from admin.console import airgap as console_airgap
+from admin.console import case as console_case
+from admin.console import errors as console_errors
+from admin.console import files as console_files
+from admin.console import origin as console_origin
+from admin.console import templates as console_templates
+from admin.console import views as console_views
+from admin.console.state import Keyring
 from portal.languages import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES
 from portal.security_headers import SECURITY_HEADERS
 
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+# The console's catalogs and stylesheet stay in admin/ (setup.cfg ships them from there).
+ADMIN_DIR = Path(__file__).resolve().parent.parent
+TRANSLATIONS_DIR = ADMIN_DIR / "translations"
 DEFAULT_PORT = 8081
 LOOPBACK = "127.0.0.1"
 
@@ -73,9 +73,9 @@ def create_console(
 ) -> Flask:
     """Return the console app for one key file and its vault (both opened only on unlock)."""
     app = Flask(
-        __name__,
+        "admin.console",
         template_folder=str(Path(templates.__file__).parent),
-        static_folder="static",
+        static_folder=str(ADMIN_DIR / "static"),
     )
     app.config.update(
         # Generated at every start and never written anywhere: restarting the

@@ -46,7 +46,7 @@ def missing_for_reply(answers: Mapping[str, Any], case: Mapping[str, Any]) -> li
 
 def refusal(missing: list[Consent]) -> str:
     """The message when an action would go against consent and was not confirmed."""
-    from admin.console_case import case_label
+    from admin.console.case import case_label
 
     uses = ", ".join(f"«{case_label('consent', c.action)}»" for c in missing)
     return str(

@@ -19,8 +19,8 @@ from admin import case_vocab
 from admin.airgap import is_offline
 from admin.case import load_case
 from admin.case_numbers import case_numbers
-from admin.console_forms import STATUSES
-from admin.console_state import Unlocked
+from admin.console.forms import STATUSES
+from admin.console.state import Unlocked
 from admin.roster import unapproved_recipients
 from admin.search_index import SearchIndex
 from admin.triage import SORTS, InboxFilter, TriageRow, filter_rows, sort_rows, triage_row

@@ -7,7 +7,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from admin.console_state import Unlocked
+from admin.console.state import Unlocked
 from admin.reply_templates import (
     LANGUAGES,
     ReplyTemplate,
@@ -21,7 +21,7 @@ bp = Blueprint("templates", __name__)
 
 
 def _state() -> Unlocked:
-    from admin.console_views import unlocked
+    from admin.console.views import unlocked
 
     return unlocked()
 

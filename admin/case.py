@@ -56,7 +56,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -72,6 +71,7 @@ from admin.client import ApiClient, ConnectionFailed
 from admin.listing_types import BlobListing
 from admin.sync import post_event
 from admin.vault import Vault, VaultError
+from admin.vault_contents import signed_digest
 from crypto import canonical
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import BadSignatureError, EnvelopeError
@@ -210,12 +210,11 @@ def _check_blob(
         )
     if not author.trusted:
         return HistoryItem(blob_id, "rejected", name, reason=author.problem)
-    envelope = vault.read_blob(blob_id)
     try:
         verify_event(
             VerifyKey(base64.b64decode(str(author_key), validate=True)),
             report_id,
-            hashlib.sha256(envelope).hexdigest(),
+            signed_digest(vault, blob),
             base64.b64decode(str(blob.get("signature")), validate=True),
         )
     except (BadSignatureError, ValueError, TypeError, binascii.Error):

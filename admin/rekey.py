@@ -6,7 +6,8 @@ vault's blobs are still sealed to the old key: each is opened with it and
 sealed again to the new key alone, streamed frame by frame, so a 4 GiB video
 takes the memory of a note. Each new envelope is written beside the vault,
 synced, and renamed over the old one; the index is sealed to the new key
-last. Running it again after an interruption finishes the job: blobs already
+last, after the vault's side files (case numbers, reply templates, the
+search index). Running it again after an interruption finishes the job: blobs already
 sealed to the new key are recognised and left alone.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from admin import triage_cache
 from admin.vault import Vault, WrongVaultKeyError
+from admin.vault_sealed import reseal_sides
 from crypto.envelope import Kind, Opener, Sealer, key_id
 from crypto.errors import EnvelopeError, NotARecipientError
 from crypto.keys import ReviewerKey
@@ -34,6 +36,7 @@ class Resealed:
     resealed: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
+    side_files: list[str] = field(default_factory=list)
 
 
 class _HashingSink:
@@ -64,6 +67,9 @@ def reseal_vault(vault_dir: Path, old_key: ReviewerKey, new_key: ReviewerKey) ->
             done.already.append(blob_id)
         else:
             done.refused[blob_id] = reason
+    # Case numbers, reply templates, the search index, bundle state: before the
+    # index, so a run cut short here is finished by the next one.
+    done.side_files = reseal_sides(vault.path, old_key, new_key)
     if vault.key is old_key:
         vault.rekey(new_key)
     else:

@@ -161,7 +161,7 @@ def _reply(vault: Vault, report_id: str, blob: BlobListing, reviewers: dict[Any,
         verify_reply(
             VerifyKey(unb64(author_key)),
             report_id,
-            _signed_digest(vault, blob),
+            signed_digest(vault, blob),
             unb64(blob.get("signature")),
         )
     except (BadSignatureError, ValueError, TypeError, binascii.Error):
@@ -172,8 +172,8 @@ def _reply(vault: Vault, report_id: str, blob: BlobListing, reviewers: dict[Any,
     return Entry(**{**entry.__dict__, "author_name": name, "author_check": author.status})
 
 
-def _signed_digest(vault: Vault, blob: BlobListing) -> str:
-    """The SHA-256 a reply's signature covers: the ciphertext as the server received it.
+def signed_digest(vault: Vault, blob: BlobListing) -> str:
+    """The SHA-256 a reply's or event's signature covers: the ciphertext as the server received it.
 
     A blob re-sealed to a new key (admin.rekey) is no longer those bytes;
     if it is still the file the re-sealing wrote, the digest the server's

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from admin.vault import DamagedVaultError, Vault
-from admin.vault_index import open_sealed_json, seal_json
+from admin.vault import DamagedVaultError, Vault, WrongVaultKeyError
+from admin.vault_index import INDEX_NAME, open_sealed_json, seal_json
+from crypto.keys import ReviewerKey
 from crypto.private_files import write_private
 
 SIDE_VERSION = 1
@@ -49,3 +50,22 @@ def save_side(vault: Vault, name: str, data: dict[str, Any]) -> None:
     path = side_path(vault, name)
     sealed = seal_json({"v": SIDE_VERSION, "name": name, "data": data}, vault.key)
     write_private(path, sealed)
+
+
+def reseal_sides(vault_dir: Path, old_key: ReviewerKey, new_key: ReviewerKey) -> list[str]:
+    """Seal every side file that old_key opens to new_key instead; the names re-sealed.
+
+    A side file the old key cannot open (re-sealed by an earlier run, or
+    another key's) is left as it is; a damaged one raises DamagedVaultError.
+    """
+    done = []
+    for path in sorted(vault_dir.glob("*.amanat")):
+        if path.name == INDEX_NAME or not _NAME.fullmatch(path.stem):
+            continue
+        try:
+            found = open_sealed_json(path.read_bytes(), old_key, path)
+        except WrongVaultKeyError:
+            continue
+        write_private(path, seal_json(found, new_key))
+        done.append(path.stem)
+    return done

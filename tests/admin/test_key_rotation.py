@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from admin.case import case_state, load_events, submit_event
+from admin.case_numbers import case_numbers
 from admin.cli import main as admin_main
 from admin.client import ApiClient
 from admin.rekey import reseal_vault
+from admin.reply_templates import add_template, templates
 from admin.sync import sync
 from admin.vault import Vault, WrongVaultKeyError
 from crypto.envelope import Kind, open_bytes
@@ -164,3 +167,28 @@ def test_reseal_leaves_a_damaged_blob_and_says_so(
     done = reseal_vault(tmp_path / "vault", recipient_key, ReviewerKey.generate("New"))
     assert list(done.refused) == [file_entry.blob_id]
     assert len(done.resealed) == 2
+
+
+def test_reseal_keeps_case_work_and_the_vaults_side_files(
+    tmp_path: Path, live_server, recipient_key: ReviewerKey, synced: str
+) -> None:
+    """After re-sealing, events still verify and the side files open with the new key."""
+    report_id, vault_dir = synced, tmp_path / "vault"
+    vault = Vault.open(vault_dir, recipient_key)
+    with ApiClient(live_server.url, recipient_key) as api:
+        submit_event(vault, api, report_id, "set_priority", {"priority": "high"})
+        sync(vault, api)
+    numbers = case_numbers(vault, [(report_id, "2026-12-04", None)])
+    add_template(vault, "ru", "Приём", "Мы получили ваше сообщение.")
+    assert case_state(vault, report_id)["priority"] == "high"
+
+    new_key = ReviewerKey.generate("Test reviewer")
+    reseal_vault(vault_dir, recipient_key, new_key)
+    vault = Vault.open(vault_dir, new_key)
+    assert [i.reason for i in load_events(vault, report_id) if i.status == "rejected"] == []
+    assert case_state(vault, report_id)["priority"] == "high"
+    assert case_numbers(vault, [(report_id, "2026-12-04", None)]) == numbers
+    assert [t.title for t in templates(vault)] == ["Приём"]
+    for side in vault_dir.glob("*.amanat"):
+        with pytest.raises(NotARecipientError):
+            open_bytes(side.read_bytes(), recipient_key.box, Kind.INDEX)

@@ -44,24 +44,8 @@ class Portal(Flask):
         errors.log_unhandled(exc_info)
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Return the portal app for settings (default: read from the environment).
-
-    Raises settings.UnsafeConfigError rather than serve with an unsafe
-    production configuration.
-    """
-    harden_process()  # before anything creates a file (portal.hardening)
-    if settings is None:
-        settings = Settings.from_env(os.environ)
-    settings.check_safe()
-
-    app = Portal(
-        __name__,
-        # The templates live in their own package so they install with
-        # `pip install .` as well as work from a checkout.
-        template_folder=str(Path(templates.__file__).parent),
-        static_folder="static",
-    )
+def configure(app: Flask, settings: Settings) -> None:
+    """Give app its request class, its settings and its Flask config."""
     app.request_class = PortalRequest
     app.extensions["amanat"] = settings
     app.config.update(
@@ -80,6 +64,26 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
     )
 
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Return the portal app for settings (default: read from the environment).
+
+    Raises settings.UnsafeConfigError rather than serve with an unsafe
+    production configuration.
+    """
+    harden_process()  # before anything creates a file (portal.hardening)
+    if settings is None:
+        settings = Settings.from_env(os.environ)
+    settings.check_safe()
+
+    app = Portal(
+        __name__,
+        # The templates live in their own package so they install with
+        # `pip install .` as well as work from a checkout.
+        template_folder=str(Path(templates.__file__).parent),
+        static_folder="static",
+    )
+    configure(app, settings)
     headers.init_app(app, settings)
     db.init_app(app, settings.database_url)
     errors.init_app(app)

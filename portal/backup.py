@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -41,6 +40,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from crypto.archive import ArchiveError, ArchiveWriter, Lock, open_archive
+from crypto.private_files import private_file
 from portal import db
 from portal.integrity import HashingReader, content_problem, receipt_problem
 from portal.models import Base, Blob, Recipient, Report, Source, today
@@ -93,19 +93,10 @@ def create_backup(settings: Settings, out: Path, lock: Lock) -> BackupSummary:
         rows = _blob_rows(snapshot)
         _verify_key(settings)  # before anything is written
         summary.reports = _count_reports(snapshot)
-        partial = out.with_name(f".{out.name}.partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as raw:
-                sealed = ArchiveWriter(raw, lock)
-                _write_tar(settings, sealed, snapshot, rows, summary)
-                sealed.close()
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(partial, out)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        with private_file(out, overwrite=False) as raw:
+            sealed = ArchiveWriter(raw, lock)
+            _write_tar(settings, sealed, snapshot, rows, summary)
+            sealed.close()
     return summary
 
 
@@ -398,15 +389,6 @@ def _reset_sequences(connection: Connection) -> None:
 
 
 def _write_private(path: Path, src: IO[bytes]) -> None:
-    """Write src to path (mode 0600) through a temporary sibling and a rename."""
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.restore")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Write src to path (mode 0600), whole or not at all (crypto.private_files)."""
+    with private_file(path) as out:
+        shutil.copyfileobj(src, out, 1024 * 1024)

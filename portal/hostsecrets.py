@@ -9,7 +9,7 @@ directory:
 
 A host with a different one of any of them breaks the others' codenames,
 form tokens or receipts without a word. So `init` creates all three at once
-(atomically: portal.secretfile) and records a one-way fingerprint of each in
+(atomically: portal.secretfile, crypto.private_files) and records a one-way fingerprint of each in
 the database every host shares; `join` copies the first host's files to
 another host after checking them against those fingerprints; and
 `amanat-server check` compares this host's secrets with them.
@@ -25,9 +25,9 @@ from nacl.signing import SigningKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crypto.private_files import write_private
 from portal.integrity import receipt_problem
 from portal.models import Blob, InstallationSecret
-from portal.secretfile import replace_atomically
 from portal.serverkey import SIGNING_KEY_FILE, load_or_create_signing_key
 from portal.settings import SECRET_KEY_FILE, Settings, ensure_secret_key
 from portal.sources import SALT_FILE, installation_salt
@@ -143,5 +143,5 @@ def join(session: Session, settings: Settings, folder: Path) -> list[str]:
         if name in known and known[name] != fingerprint(name, _normal(name, offered[name])):
             raise JoinError(f"{path} is not this installation's {name} (the database says so)")
     for name, value in offered.items():
-        replace_atomically(settings.data_dir / name, value)
+        write_private(settings.data_dir / name, value)
     return list(offered)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import IO
 
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import (
+    Data,
+    Epilogue,
+    Event,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+)
 
 # Reads grow from 64 KiB to 1 MiB while the body arrives fast and fall back
 # to 64 KiB when it does not. Fast: gunicorn's body reader copies what it has
@@ -98,9 +106,37 @@ def read_parts(stream: IO[bytes], boundary: bytes, limits: Limits) -> Iterator[P
     field: str | None = None
     field_bytes = bytearray()
     in_file = False
-    finished = False
+    for event in _events(stream, decoder):
+        if isinstance(event, Field):
+            field, field_bytes = event.name, bytearray()
+        elif isinstance(event, File):
+            in_file = True
+            content_type = event.headers.get("Content-Type", "application/octet-stream")
+            yield FileStart(event.name, event.filename or "", content_type)
+        elif isinstance(event, Data):
+            if in_file:
+                if event.data:
+                    yield FileChunk(event.data)
+                if not event.more_data:
+                    in_file = False
+                    yield FileEnd()
+                continue
+            field_bytes += event.data
+            text_total += len(event.data)
+            if len(field_bytes) > limits.max_field_bytes or text_total > limits.max_text_bytes:
+                raise RequestEntityTooLarge()
+            if not event.more_data and field is not None:
+                yield TextField(field, _decode(field_bytes))
+                field = None
+
+
+def _events(stream: IO[bytes], decoder: MultipartDecoder) -> Iterator[Event]:
+    """The decoder's events for the body read from stream, up to its epilogue.
+
+    Raises BadRequest for a malformed body or one that ends too soon.
+    """
     reader = AdaptiveReader(stream)
-    while not finished:
+    while True:
         chunk = reader.read()
         decoder.receive_data(chunk or None)
         while True:
@@ -108,33 +144,12 @@ def read_parts(stream: IO[bytes], boundary: bytes, limits: Limits) -> Iterator[P
                 event = decoder.next_event()
             except ValueError as exc:
                 raise BadRequest("malformed multipart body") from exc
+            if isinstance(event, Epilogue):
+                return
             if isinstance(event, NeedData):
                 break
-            if isinstance(event, Epilogue):
-                finished = True
-                break
-            if isinstance(event, Field):
-                field, field_bytes = event.name, bytearray()
-            elif isinstance(event, File):
-                in_file = True
-                content_type = event.headers.get("Content-Type", "application/octet-stream")
-                yield FileStart(event.name, event.filename or "", content_type)
-            elif isinstance(event, Data):
-                if in_file:
-                    if event.data:
-                        yield FileChunk(event.data)
-                    if not event.more_data:
-                        in_file = False
-                        yield FileEnd()
-                    continue
-                field_bytes += event.data
-                text_total += len(event.data)
-                if len(field_bytes) > limits.max_field_bytes or text_total > limits.max_text_bytes:
-                    raise RequestEntityTooLarge()
-                if not event.more_data and field is not None:
-                    yield TextField(field, _decode(field_bytes))
-                    field = None
-        if not chunk and not finished:
+            yield event
+        if not chunk:
             raise BadRequest("the form ended before its last boundary")
 
 

@@ -1,3 +1,4 @@
+# house: upgrade() is the first schema written out table by table; split, it reads as no schema.
 """Create the initial tables: recipients, sources, reports, blobs, source sessions.
 
 Written out in full (not importing portal.models) so it keeps meaning the

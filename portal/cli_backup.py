@@ -9,9 +9,11 @@ to a passphrase (AMANAT_BACKUP_PASSPHRASE, or asked for).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.decorators import FC
 from nacl.public import PrivateKey, PublicKey
 
 from crypto.archive import Lock
@@ -22,6 +24,8 @@ from portal.settings import ConfigError, Settings
 
 PASSPHRASE_ENV = "AMANAT_BACKUP_PASSPHRASE"  # noqa: S105 - a variable's name
 MIN_PASSPHRASE_CHARS = 12
+# A key file or backup that must already exist.
+EXISTING_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 def _settings() -> Settings:
@@ -52,14 +56,16 @@ def _read_key(path: Path, what: str) -> bytes:
     return raw
 
 
+def key_file_option(flag: str, name: str, what: str, otherwise: str) -> Callable[[FC], FC]:
+    """The option flag (the parameter name) for a key file made by backup-keygen."""
+    return click.option(
+        flag, name, type=EXISTING_FILE, help=f"{what} (from backup-keygen); else {otherwise}."
+    )
+
+
 @click.command("backup")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--to",
-    "public_key_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The operator's backup public key (from backup-keygen); else a passphrase.",
-)
+@key_file_option("--to", "public_key_file", "The operator's backup public key", "a passphrase")
 def backup_command(out: Path, public_key_file: Path | None) -> None:
     """Write the database, blob store and server keys to one encrypted file (mode 0600).
 
@@ -83,14 +89,9 @@ def backup_command(out: Path, public_key_file: Path | None) -> None:
 
 
 @click.command("restore")
-@click.argument(
-    "archive", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path)
-)
-@click.option(
-    "--key",
-    "private_key_file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The backup private key (from backup-keygen); else the passphrase is asked for.",
+@click.argument("archive", metavar="FILE", type=EXISTING_FILE)
+@key_file_option(
+    "--key", "private_key_file", "The backup private key", "the passphrase is asked for"
 )
 def restore_command(archive: Path, private_key_file: Path | None) -> None:
     """Restore a backup FILE into an empty database and data directory."""

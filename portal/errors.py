@@ -14,6 +14,7 @@ import traceback
 from types import TracebackType
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -117,12 +118,22 @@ def _storage_error(exc: OSError) -> Response:
     if exc.errno not in _NO_SPACE:
         raise exc  # any other OSError stays an internal error
     log.error("storage full: an upload was refused and deleted")
+    return try_again_later(507, ("insufficient_storage", "disk full"), NO_SPACE_MESSAGE, 3600)
+
+
+def try_again_later(
+    status: int, api_error: tuple[str, str], page: tuple[LazyString, LazyString], seconds: int
+) -> Response:
+    """Refuse for now, with Retry-After seconds: to the sync API, api_error's
+    code and message as JSON; to a person, the error page with page's title
+    and advice."""
     if request.path.startswith("/api/"):
-        response = jsonify({"error": {"code": "insufficient_storage", "message": "disk full"}})
-        response.status_code = 507
+        code, message = api_error
+        response = jsonify({"error": {"code": code, "message": message}})
+        response.status_code = status
     else:
-        response = error_response(507, str(NO_SPACE_MESSAGE[0]), str(NO_SPACE_MESSAGE[1]))
-    response.headers["Retry-After"] = "3600"
+        response = error_response(status, str(page[0]), str(page[1]))
+    response.headers["Retry-After"] = str(seconds)
     return response
 
 

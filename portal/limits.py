@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from limits import parse
 from redis.exceptions import RedisError
 from werkzeug.exceptions import TooManyRequests
 
-from portal.errors import error_response
+from portal.errors import try_again_later
 from portal.settings import Settings
 
 GLOBAL_KEY = "all-visitors"
@@ -73,13 +73,7 @@ def storage_options(storage_uri: str) -> dict[str, float]:
 
 def _store_unavailable(exc: RedisError) -> Response:
     log.error("rate-limit store unavailable: %s", type(exc).__name__)
-    if request.path.startswith("/api/"):
-        response = jsonify({"error": {"code": "unavailable", "message": "try again later"}})
-        response.status_code = 503
-    else:
-        response = error_response(503, str(STORE_DOWN_MESSAGE[0]), str(STORE_DOWN_MESSAGE[1]))
-    response.headers["Retry-After"] = "60"
-    return response
+    return try_again_later(503, ("unavailable", "try again later"), STORE_DOWN_MESSAGE, 60)
 
 
 def init_app(app: Flask, settings: Settings) -> None:

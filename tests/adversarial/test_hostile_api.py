@@ -1,7 +1,7 @@
 """The sync API against a forger, and the console against a server that swaps blobs.
 
 Forged, replayed and stale signatures, oversized JSON and another reviewer's
-report are covered in tests/portal/test_api.py (docs/SECURITY.md maps them).
+report are covered in tests/portal/test_api*.py (docs/SECURITY.md maps them).
 """
 
 from __future__ import annotations

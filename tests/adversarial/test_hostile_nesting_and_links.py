@@ -18,8 +18,8 @@ from crypto.keys import ReviewerKey
 from portal.models import Blob
 from portal.services import blob_store
 from tests.portal.api_client import ApiClient
+from tests.portal.api_helpers import error_of, new_report, rows
 from tests.portal.journey import reviewer_replies
-from tests.portal.test_api import error_of, new_report, rows
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 DEEP_OBJECT = b'{"status":' * 50_000 + b"1" + b"}" * 50_000

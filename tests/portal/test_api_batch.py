@@ -9,7 +9,7 @@ from flask import Flask
 from crypto.keys import ReviewerKey
 
 from .api_client import ApiClient
-from .test_api import error_of, new_report
+from .api_helpers import error_of, new_report
 
 
 def _batch(reviewer: ApiClient, ids: list) -> tuple[int, bytes]:
@@ -19,11 +19,10 @@ def _batch(reviewer: ApiClient, ids: list) -> tuple[int, bytes]:
 
 
 def test_frames_come_in_the_order_asked_with_the_stored_bytes(
-    app: Flask, recipient_key: ReviewerKey
+    app: Flask, reviewer: ApiClient
 ) -> None:
     new_report(app)
     new_report(app)
-    reviewer = ApiClient(app.test_client(), recipient_key)
     blobs = [b for r in reviewer.reports() for b in r["blobs"]]
     ids = [b["id"] for b in reversed(blobs)]
     status, body = _batch(reviewer, ids)
@@ -53,8 +52,7 @@ def test_another_reviewers_blob_is_missing_not_sent(
     ]
 
 
-def test_a_batch_body_of_another_shape_is_400(app: Flask, recipient_key: ReviewerKey) -> None:
-    reviewer = ApiClient(app.test_client(), recipient_key)
+def test_a_batch_body_of_another_shape_is_400(app: Flask, reviewer: ApiClient) -> None:
     for ids in ([], ["a", "a"], [1], ["x" * 65], [f"b{n}" for n in range(1001)]):
         body = json.dumps({"blobs": ids}).encode()
         response = reviewer.open(

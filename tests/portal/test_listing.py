@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from crypto.keys import ReviewerKey
 from portal import db
 from portal.models import Report
 
 from .api_client import ApiClient
+from .api_helpers import error_of, new_report
 from .journey import send_followup
-from .test_api import error_of, new_report
 
 
 def _changes(reviewer: ApiClient, since: int, limit: int = 100) -> dict:
@@ -26,11 +25,10 @@ def _sessions(app: Flask) -> tuple[Session, Session]:
 
 
 def test_a_report_committed_after_the_cursor_moved_is_still_listed(
-    app: Flask, recipient_key: ReviewerKey
+    app: Flask, reviewer: ApiClient
 ) -> None:
     _, _, late = new_report(app)
     _, _, early = new_report(app)
-    reviewer = ApiClient(app.test_client(), recipient_key)
     cursor = _changes(reviewer, 0)["cursor"]
     slow, quick = _sessions(app)
     try:
@@ -59,11 +57,10 @@ def test_a_report_committed_after_the_cursor_moved_is_still_listed(
 
 
 def test_a_new_message_moves_its_report_to_the_end_of_the_sequence(
-    app: Flask, recipient_key: ReviewerKey
+    app: Flask, reviewer: ApiClient
 ) -> None:
     browser, _, first = new_report(app)
     _, _, second = new_report(app)
-    reviewer = ApiClient(app.test_client(), recipient_key)
     listed = _changes(reviewer, 0)
     assert [r["id"] for r in listed["reports"]] == [first, second]
     assert _changes(reviewer, listed["cursor"])["reports"] == []
@@ -73,11 +70,8 @@ def test_a_new_message_moves_its_report_to_the_end_of_the_sequence(
     assert sorted(b["kind"] for b in again["reports"][0]["blobs"]) == ["answers", "message"]
 
 
-def test_pages_follow_the_sequence_without_gaps_or_repeats(
-    app: Flask, recipient_key: ReviewerKey
-) -> None:
+def test_pages_follow_the_sequence_without_gaps_or_repeats(app: Flask, reviewer: ApiClient) -> None:
     ids = [new_report(app)[2] for _ in range(5)]
-    reviewer = ApiClient(app.test_client(), recipient_key)
     seen, cursor, pages = [], 0, 0
     while True:
         page = _changes(reviewer, cursor, limit=2)
@@ -88,8 +82,7 @@ def test_pages_follow_the_sequence_without_gaps_or_repeats(
     assert seen == ids and pages == 3
 
 
-def test_since_and_limit_must_be_plain_numbers(app: Flask, recipient_key: ReviewerKey) -> None:
-    reviewer = ApiClient(app.test_client(), recipient_key)
+def test_since_and_limit_must_be_plain_numbers(app: Flask, reviewer: ApiClient) -> None:
     for query in ("since=-1", "since=1.5", "since=", "since=1e3", "since=0&limit=0"):
         assert error_of(reviewer.get(f"/api/v1/reports?{query}")) == (400, "bad_request"), query
     assert error_of(reviewer.get("/api/v1/reports?since=0&limit=2001")) == (400, "bad_request")

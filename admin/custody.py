@@ -215,11 +215,10 @@ def _add_file(
     }
 
 
-def _add_logs(
-    vault: Vault, report_id: str, package: zipfile.ZipFile, entries: list[dict[str, Any]]
-) -> None:
+def _custody_log(vault: Vault, report_id: str) -> list[dict[str, Any]]:
+    """The case's custody events, each with its day, author and status."""
     case = load_case(vault, report_id)
-    custody = [
+    return [
         {
             "day": item.event["day"],
             "by": item.author_name,
@@ -230,7 +229,11 @@ def _add_logs(
         for item in case.history
         if item.event is not None and item.event["type"] == "custody"
     ]
-    signatures = [
+
+
+def _event_signatures(vault: Vault, report_id: str) -> list[dict[str, Any]]:
+    """Each case event's author key, signature, ciphertext digest and receipt."""
+    return [
         {
             "blob_id": b["id"],
             "author_key": b.get("author_key"),
@@ -240,6 +243,13 @@ def _add_logs(
         }
         for b in vault.event_blobs(report_id)
     ]
+
+
+def _add_logs(
+    vault: Vault, report_id: str, package: zipfile.ZipFile, entries: list[dict[str, Any]]
+) -> None:
+    custody = _custody_log(vault, report_id)
+    signatures = _event_signatures(vault, report_id)
     for event in vault.event_blobs(report_id):
         if vault.blob_path(event["id"]).exists():
             # The events' signatures cover these ciphertexts: without them

@@ -6,6 +6,8 @@ unlocked in this process; otherwise it redirects to the unlock page.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -237,9 +239,7 @@ def report(report_id: str) -> str:
 
 
 def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm) -> str:
-    state = unlocked()
-    with state.lock:
-        report = _report_or_404(state, report_id)
+    with _locked_report(report_id) as (state, report):
         answers = _answers(state, report_id)
         files = state.vault.files(report_id)
         conversation = state.vault.conversation(report_id)
@@ -269,19 +269,22 @@ def _report_page(report_id: str, reply_form: ReplyForm, status_form: StatusForm)
     )
 
 
-def _report_or_404(state: Unlocked, report_id: str) -> VaultReport:
-    try:
-        return state.vault.report(report_id)
-    except UnknownReportError:
-        abort(404)
+@contextmanager
+def _locked_report(report_id: str) -> Iterator[tuple[Unlocked, VaultReport]]:
+    """The unlocked state, its lock held, and the report (a 404 if the vault has none)."""
+    state = unlocked()
+    with state.lock:
+        try:
+            report = state.vault.report(report_id)
+        except UnknownReportError:
+            abort(404)
+        yield state, report
 
 
 @bp.post("/reports/<report_id>/reply")
 def reply(report_id: str) -> Response | tuple[str, int]:
-    state = unlocked()
     form = ReplyForm()
-    with state.lock:
-        _report_or_404(state, report_id)
+    with _locked_report(report_id) as (state, _report):
         if not form.validate_on_submit():
             state.notify("error", _("Write a reply of at most 20000 characters."))
             return _report_page(report_id, form, StatusForm(formdata=None)), 400
@@ -315,10 +318,8 @@ def _send_reply(state: Unlocked, report_id: str, text: str) -> None:
 
 @bp.post("/reports/<report_id>/status")
 def change_status(report_id: str) -> Response:
-    state = unlocked()
     form = StatusForm()
-    with state.lock:
-        _report_or_404(state, report_id)
+    with _locked_report(report_id) as (state, _report):
         if not form.validate_on_submit():
             state.notify("error", _("Choose one of the statuses offered."))
             return redirect(url_for(".report", report_id=report_id), 303)

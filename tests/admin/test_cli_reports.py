@@ -10,34 +10,20 @@ from click.testing import CliRunner
 from nacl.signing import SigningKey
 
 from admin.cli import main
-from crypto.kdf import MINIMAL
-from crypto.keys import write_keyfile
+from tests.admin.synced_console import PASSPHRASE
 from tests.admin.test_sync import blob_rows
-from tests.portal.journey import get_codename, login, only_report_id, submit_report, text_of
+from tests.portal.journey import login, source_with_report, text_of
 
-PASSPHRASE = "a long passphrase"
 NARRATIVE = "NARRATIVE-MARKER Меня задержали у пункта ОЗТ."
 FILE_BYTES = b"FILE-MARKER " + bytes(range(256)) * 1000
 REPLY = "REPLY-MARKER Мы получили ваше сообщение."
 
 
 @pytest.fixture
-def keyfile(tmp_path, recipient_key):
-    path = tmp_path / "me.key"
-    write_keyfile(path, recipient_key, PASSPHRASE, MINIMAL)
-    return path
-
-
-@pytest.fixture
 def source(app):
     """A source who has sent a report with one file; returns (client, codename, report id)."""
-    client = app.test_client()
-    codename = get_codename(client).codename
-    response = submit_report(
-        client, files=[("evidence", "фото.jpg", FILE_BYTES, "image/jpeg")], narrative=NARRATIVE
-    )
-    assert response.status_code == 303
-    return client, codename, only_report_id(app)
+    files = [("evidence", "фото.jpg", FILE_BYTES, "image/jpeg")]
+    return source_with_report(app, files=files, narrative=NARRATIVE)
 
 
 @pytest.fixture

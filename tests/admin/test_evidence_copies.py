@@ -7,7 +7,6 @@ import hashlib
 import io
 import re
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL
 from crypto.keys import write_keyfile
+from tests.admin.image_parts import jpeg_with, segment
 from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
 
 GPS = b"42.8746N 74.5698E"
@@ -32,25 +32,13 @@ FFMPEG = shutil.which("ffmpeg")
 needs_ffmpeg = pytest.mark.skipif(FFMPEG is None, reason="ffmpeg is not installed")
 
 
-def _segment(marker: int, body: bytes) -> bytes:
-    return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
-
-
 def jpeg_with_markers() -> bytes:
     """A tiny JPEG: EXIF naming the device and the GPS position, XMP naming the author."""
-    return b"".join(
-        [
-            b"\xff\xd8",
-            _segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
-            _segment(0xE1, b"Exif\x00\x00MM\x00\x2a" + DEVICE + b"\x00GPS " + GPS),
-            _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<dc:creator>" + AUTHOR),
-            _segment(0xDB, b"\x00" + bytes(range(64))),
-            _segment(0xC0, b"\x08\x00\x01\x00\x01\x01\x01\x11\x00"),
-            _segment(0xC4, b"\x00" + b"\x01" + b"\x00" * 15 + b"\x00"),
-            _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00"),
-            b"\x12\x34\xff\x00\x56",
-            b"\xff\xd9",
-        ]
+    return jpeg_with(
+        segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"),
+        segment(0xE1, b"Exif\x00\x00MM\x00\x2a" + DEVICE + b"\x00GPS " + GPS),
+        segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00<dc:creator>" + AUTHOR),
+        scan=b"\x12\x34\xff\x00\x56",
     )
 
 

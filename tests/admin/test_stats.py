@@ -31,15 +31,6 @@ from admin.stats import (
 from admin.stats_render import print_html, report_text, report_view, table_csv, translations
 from crypto.keys import ReviewerKey
 from portal.i18n import COOKIE_NAME
-from tests.admin.test_console import (  # noqa: F401 - fixtures for the one smoke test
-    PASSPHRASE,
-    browser,
-    console,
-    keyfile,
-    source,
-    unlock,
-    vault_dir,
-)
 
 KEY_POPULATIONS = list(KEY_POPULATION_PRIORITY)
 GENDERS = list(admin.stats.GENDERS)
@@ -420,22 +411,6 @@ def test_cli_refuses_a_reversed_period(tmp_path):
     args = ["stats", "--keyfile", str(key), "--from", "2024-05-01", "--to", "2024-01-01"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code != 0 and "before" in result.output
-
-
-# -- one smoke test through real envelopes ---------------------------------------------
-
-
-def test_stats_from_a_real_vault_in_console_and_cli(browser, keyfile, vault_dir, monkeypatch):  # noqa: F811
-    browser.set_cookie(COOKIE_NAME, "en")
-    assert unlock(browser).status_code == 303
-    page = html.unescape(browser.get("/stats").get_data(as_text=True))
-    assert "<dt>Cases</dt><dd><5</dd>" in page  # one report: shown only as "<5"
-    assert "<script" not in page.lower()
-    monkeypatch.setenv("AMANAT_PASSPHRASE", PASSPHRASE)
-    args = ["stats", "--keyfile", str(keyfile), "--vault", str(vault_dir), "--region", "osh"]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
-    assert "Cases: <5" in result.stdout and "Cases: 1" not in result.stdout
 
 
 def test_generated_rows_are_deterministic():

@@ -105,6 +105,14 @@ def only_report_id(app: Flask) -> str:
         return db.get_session().scalars(select(Report.id)).one()
 
 
+def source_with_report(app: Flask, files=(), **answers: str) -> tuple[FlaskClient, str, str]:
+    """A new source who sent one report: (their browser, their codename, the report's id)."""
+    client = app.test_client()
+    codename = get_codename(client).codename
+    assert submit_report(client, files=files, **answers).status_code == 303
+    return client, codename, only_report_id(app)
+
+
 def read_blob(app: Flask, blob: Blob) -> bytes:
     with app.app_context(), blob_store().open(blob.storage_name) as f:
         return f.read()

@@ -19,24 +19,12 @@ from admin.console.images import (
     strip_metadata,
     strip_png,
 )
+from tests.admin.console.pages import GPS_MARKER, JPEG
+from tests.admin.image_parts import DHT, DQT, SCAN, SOS, chunk, frame, segment
 
 MARKER = b"DEVICE-MARKER Canon EOS serial 0123456789"
 
 # -- JPEG builders -----------------------------------------------------------------
-
-
-def segment(marker: int, body: bytes) -> bytes:
-    return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
-
-
-def frame(width: int = 1, height: int = 1) -> bytes:
-    return segment(0xC0, b"\x08" + struct.pack(">HH", height, width) + b"\x01\x01\x11\x00")
-
-
-DQT = segment(0xDB, b"\x00" + bytes(range(64)))
-DHT = segment(0xC4, b"\x00" + b"\x01" + b"\x00" * 15 + b"\x00")
-SOS = segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
-SCAN = b"\x12\x34\xff\x00\x56\xff\xd0\x78"
 
 
 def jpeg(*extra: bytes, sof: bytes | None = None) -> bytes:
@@ -133,10 +121,6 @@ def test_jpeg_that_hides_its_height_is_refused():
 
 
 # -- PNG builders ------------------------------------------------------------------
-
-
-def chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def header(width: int = 2, height: int = 2, depth: int = 8, colour: int = 2, interlace: int = 0):
@@ -261,3 +245,45 @@ def test_png_chunk_before_the_header_is_refused():
 def test_png_with_an_unknown_pixel_format_is_refused():
     with pytest.raises(ImageError, match="unknown pixel format"):
         strip_png(png(ihdr=header(colour=5)))
+
+
+# -- the reported photo and a PNG carrying text, EXIF and a time ---------------------
+
+
+def test_jpeg_stripper_keeps_the_image_and_drops_metadata():
+    clean = strip_jpeg(JPEG)
+    assert GPS_MARKER not in clean and b"COMMENT-MARKER" not in clean
+    assert b"TRAILING-MARKER" not in clean and b"THU" not in clean
+    assert b"JFIF\x00" in clean
+    assert b"\x12\x34\xff\x00\x56\xff\xd0\x78" in clean  # the scan data, untouched
+    assert strip_jpeg(clean) == clean
+
+
+@pytest.mark.parametrize("cut", [3, 10, 30, len(JPEG) - 20])
+def test_jpeg_stripper_refuses_a_cut_file(cut):
+    with pytest.raises(ImageError):
+        strip_jpeg(JPEG[:cut])
+
+
+def test_png_stripper_drops_text_exif_and_time():
+    ihdr = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    idat = chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+    png = b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            ihdr,
+            chunk(b"tEXt", b"Comment\x00TEXT-MARKER"),
+            chunk(b"eXIf", b"MM\x00\x2a" + GPS_MARKER),
+            chunk(b"tIME", b"\x07\xe8\x01\x01\x00\x00\x00"),
+            chunk(b"gAMA", struct.pack(">I", 45455)),
+            idat,
+            chunk(b"IEND", b""),
+            b"TRAILING-MARKER",
+        ]
+    )
+    clean = strip_png(png)
+    for marker in (b"TEXT-MARKER", GPS_MARKER, b"tIME", b"TRAILING-MARKER"):
+        assert marker not in clean
+    assert ihdr in clean and idat in clean and b"gAMA" in clean
+    with pytest.raises(ImageError):
+        strip_png(png[:40])

@@ -1,7 +1,8 @@
 """`amanat-admin vault-backup` and `vault-restore`: a copy of a reviewer's vault.
 
 The vault is ciphertext already (blobs as the server sent them, the index
-sealed to the reviewer's key), so a backup is a plain tar of it: safe to keep
+sealed to the reviewer's key, with the sealed log of the changes saved
+since, admin.vault_log), so a backup is a plain tar of it: safe to keep
 on a USB stick or another machine, useless without the key file and its
 passphrase. Keep a copy of the key file apart from it: the backup alone
 cannot be opened.
@@ -15,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from admin.vault import INDEX_NAME, VaultError, check_id
+from admin.vault_lock import VaultBusyError, locked
+from admin.vault_log import LOG_NAME
 from crypto.private_files import private_file
 
 _COPY = 1024 * 1024
+_INDEX_FILES = (INDEX_NAME, LOG_NAME)
 
 
 class VaultBackupError(VaultError):
@@ -40,9 +44,21 @@ def backup_vault(vault_dir: Path, out: Path) -> VaultCopy:
         raise VaultBackupError(f"{out} already exists; it was not changed")
     if not (vault_dir / INDEX_NAME).is_file():
         raise VaultBackupError(f"there is no vault at {vault_dir}")
+    try:
+        # Under the vault's lock: no save appends to the log or compacts it
+        # while the index and its log are copied.
+        with locked(vault_dir):
+            return _write_backup(vault_dir, out)
+    except VaultBusyError as exc:
+        raise VaultBackupError(str(exc)) from exc
+
+
+def _write_backup(vault_dir: Path, out: Path) -> VaultCopy:
     count = 0
     with private_file(out, overwrite=False) as raw, tarfile.open(fileobj=raw, mode="w") as tar:
         tar.add(vault_dir / INDEX_NAME, INDEX_NAME, recursive=False)
+        if (vault_dir / LOG_NAME).is_file():
+            tar.add(vault_dir / LOG_NAME, LOG_NAME, recursive=False)
         for path in sorted((vault_dir / "blobs").iterdir()):
             if path.is_file():
                 tar.add(path, f"blobs/{path.name}", recursive=False)
@@ -53,7 +69,7 @@ def backup_vault(vault_dir: Path, out: Path) -> VaultCopy:
 def restore_vault(archive: Path, vault_dir: Path) -> VaultCopy:
     """Unpack a vault backup into vault_dir, which must not hold a vault yet.
 
-    Only the index and blobs/<id> are taken; any other name refuses the
+    Only the index, its log and blobs/<id> are taken; any other name refuses the
     whole file before anything is written. Raises VaultBackupError.
     """
     vault_dir = Path(vault_dir)
@@ -67,7 +83,7 @@ def restore_vault(archive: Path, vault_dir: Path) -> VaultCopy:
         members = tar.getmembers()
         for member in members:
             folder, _, leaf = member.name.partition("/")
-            ok = member.name == INDEX_NAME or (folder == "blobs" and _safe_id(leaf))
+            ok = member.name in _INDEX_FILES or (folder == "blobs" and _safe_id(leaf))
             if not ok or not member.isfile():
                 raise VaultBackupError(f"{archive} holds an unexpected entry {member.name[:80]!r}")
         if INDEX_NAME not in {m.name for m in members}:
@@ -83,7 +99,7 @@ def restore_vault(archive: Path, vault_dir: Path) -> VaultCopy:
                 continue
             with private_file(vault_dir / member.name) as out:
                 shutil.copyfileobj(src, out, _COPY)
-            count += member.name != INDEX_NAME
+            count += member.name not in _INDEX_FILES
     return VaultCopy(blobs=count)
 
 

@@ -26,10 +26,10 @@ from admin.vault_errors import (
     WrongVaultKeyError,
     check_id,
 )
-from admin.vault_index import (
-    INDEX_NAME,
+from admin.vault_index import INDEX_NAME, IndexStore
+from admin.vault_sealing import b64, unb64
+from admin.vault_types import (
     FormerKey,
-    IndexStore,
     ManifestEntry,
     PendingEvent,
     ReportEntry,
@@ -37,7 +37,6 @@ from admin.vault_index import (
     VaultReport,
     make_report,
 )
-from admin.vault_sealing import b64, unb64
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import EnvelopeError
 from crypto.keys import ReviewerKey
@@ -136,6 +135,7 @@ class Vault(BlobFolder):
             kept = [b for b in old["listing"]["blobs"] if b["id"] not in listed]
             listing = {**listing, "blobs": kept + list(listing["blobs"])}
         self._reports[report_id] = {"listing": listing, "read": read}
+        self._store.touch("reports", report_id)
 
     def add_blob_listing(self, report_id: str, blob: BlobListing) -> None:
         """Add one blob (a reply just posted) to a report's listing."""
@@ -152,6 +152,7 @@ class Vault(BlobFolder):
         entry = self._reports.get(report_id)
         if entry is None:
             raise UnknownReportError(report_id)
+        self._store.touch("reports", report_id)  # the caller may change it
         return entry
 
     def reports(self) -> list[VaultReport]:
@@ -173,6 +174,7 @@ class Vault(BlobFolder):
         for report_id, entry in self._reports.items():
             for blob in entry["listing"]["blobs"]:
                 if blob["id"] == blob_id:
+                    self._store.touch("reports", report_id)  # the caller may change it
                     return report_id, blob
         raise UnknownReportError(blob_id, "file")
 
@@ -247,6 +249,7 @@ class Vault(BlobFolder):
     def _remember_manifest(self, blob_id: str, manifest: Manifest, save: bool = True) -> None:
         if self._manifests.get(blob_id) != manifest.__dict__:
             self._manifests[blob_id] = cast(ManifestEntry, dict(manifest.__dict__))
+            self._store.touch("manifests", blob_id)
             if save:
                 self.save()
 

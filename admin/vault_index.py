@@ -1,22 +1,32 @@
-"""The vault's sealed index: what it holds, and how it is read and saved.
+"""The vault's sealed index: a sealed base and a log of the changes saved since.
 
 The index is JSON sealed (kind INDEX) to the reviewer's own box key, so
-only their key file opens it. A save takes the vault's lock and merges
-with what other commands saved meanwhile (admin.vault_lock) before it
-writes.
+only their key file opens it. The base (index.amanat) holds the whole index
+as of its last compaction; each save appends to the log (admin.vault_log)
+one sealed record of only what it changed, so a save costs what it changed,
+not what the vault holds. Opening reads the base, then the log's records in
+order.
+
+A save takes the vault's lock. Under it, it first reads the records other
+commands appended since it last read, and merges them with its own changes
+as admin.vault_lock.merge would (admin.vault_changes); then it appends its
+record. When the log outgrows the base, the save compacts: the whole index
+is sealed into a new base (atomically, crypto.private_files) and the log
+removed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
-from admin.listing_types import BlobListing, RecipientListing, ReportListing
+from admin import vault_log
+from admin.vault_changes import apply, diff, merge_theirs
 from admin.vault_errors import DamagedVaultError, VaultError, WrongVaultKeyError
-from admin.vault_lock import VaultBusyError, locked, merge, snapshot
+from admin.vault_lock import VaultBusyError, locked, merge
 from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.errors import EnvelopeError, NotARecipientError
 from crypto.keys import ReviewerKey
@@ -24,79 +34,12 @@ from crypto.private_files import write_private
 
 INDEX_NAME = "index.amanat"
 INDEX_VERSION = 1
-
-
-class ReportEntry(TypedDict):
-    """A report in the index: the server's listing and the reviewer's read mark."""
-
-    listing: ReportListing
-    read: bool
-
-
-class ManifestEntry(TypedDict):
-    """A file's manifest (crypto.manifest.Manifest), cached once the file was opened."""
-
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-class PendingEvent(TypedDict):
-    """A case event that could not be posted yet (base64 of the envelope and signature)."""
-
-    report_id: str
-    envelope: str
-    signature: str
-
-
-class FormerKey(TypedDict):
-    """The public half of a key the vault was sealed to before a rekey (base64)."""
-
-    verify_key: str
-    box_key: str
-
-
-@dataclass(frozen=True)
-class VaultReport:
-    """A report as the vault knows it: the server's listing plus local flags."""
-
-    id: str
-    status: str
-    created_day: str
-    updated_day: str
-    source_key: str
-    recipients: list[RecipientListing]
-    blobs: list[BlobListing]
-    read: bool
-
-
-class TextSetting:
-    """A setting of the vault kept as text in its index (None when unset)."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, vault: Any, owner: type | None = None) -> str | None:
-        value = vault._index.get(self.name)
-        return value if isinstance(value, str) else None
-
-    def __set__(self, vault: Any, value: str | None) -> None:
-        vault._index[self.name] = value
-
-
-def make_report(report_id: str, entry: ReportEntry) -> VaultReport:
-    listing = entry["listing"]
-    return VaultReport(
-        id=report_id,
-        status=listing.get("status", ""),
-        created_day=listing.get("created_day", ""),
-        updated_day=listing.get("updated_day", ""),
-        source_key=listing.get("source_key", ""),
-        recipients=list(listing.get("recipients", [])),
-        blobs=list(listing.get("blobs", [])),
-        read=bool(entry.get("read")),
-    )
+COMPACT_MIN_BYTES = 256 * 1024  # below this the log is never compacted
+COMPACT_FRACTION = 1.0  # compacted when the log is larger than this part of the base
+# The large sections: a save compares only the entries admin.vault touched
+# (every method that hands out or changes an entry of these touches it).
+TRACKED = ("reports", "manifests")
+log = logging.getLogger(__name__)
 
 
 def empty_index() -> dict[str, Any]:
@@ -112,8 +55,8 @@ def empty_index() -> dict[str, Any]:
     }
 
 
-def open_sealed_json(sealed: bytes, key: ReviewerKey, what: Path) -> Any:
-    """The JSON sealed (kind INDEX) to key in a vault file.
+def open_sealed_json(sealed: bytes, key: ReviewerKey, what: Path, copies: int = 1) -> Any:
+    """The JSON sealed (kind INDEX) to key in a vault file (a list of copies if copies > 1).
 
     Raises WrongVaultKeyError if it is sealed to another key and
     DamagedVaultError if it does not open or is not JSON.
@@ -125,80 +68,220 @@ def open_sealed_json(sealed: bytes, key: ReviewerKey, what: Path) -> Any:
     except EnvelopeError as exc:
         raise DamagedVaultError(f"{what} is damaged") from exc
     try:
-        return json.loads(content.decode("utf-8"))
+        found = [json.loads(content.decode("utf-8")) for _ in range(copies)]
     except ValueError as exc:
         raise DamagedVaultError(f"{what} is unreadable") from exc
+    return found if copies > 1 else found[0]
+
+
+def to_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def seal_json(value: Any, key: ReviewerKey) -> bytes:
     """value as JSON, sealed (kind INDEX) to the reviewer's own key."""
-    content = json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return seal_content(to_json(value), key)
+
+
+def seal_content(content: bytes, key: ReviewerKey) -> bytes:
     return seal_bytes(content, [key.box.public_key], Kind.INDEX)
 
 
+@dataclass
+class _Disk:
+    """The index as the files on disk give it: two copies (one to work on, one kept as base)."""
+
+    data: dict[str, Any]
+    base: dict[str, Any]
+    fingerprint: bytes
+    base_size: int
+    log: vault_log.LogRead
+
+
 class IndexStore:
-    """The index of one vault folder: the copy in memory and the sealed file on disk."""
+    """The index of one vault folder: the copy in memory and the sealed files on disk."""
 
     def __init__(self, folder: Path, key: ReviewerKey) -> None:
         self.folder = Path(folder)
-        self.key = key
+        self.key = key  # what the next write is sealed to (a rekey changes it)
         self.path = self.folder / INDEX_NAME
+        self.log_path = self.folder / vault_log.LOG_NAME
         self.data = empty_index()
-        self._base: dict[str, Any] = snapshot(self.data)
-        self._loaded: str | None = None  # SHA-256 of the sealed index as last read or written
+        # What the files on disk hold as far as this process read or wrote them.
+        self._base = empty_index()
+        self._sealed_to = key
+        self._fingerprint: bytes | None = None
+        self._base_size = 0
+        self._log = vault_log.LogRead()
+        self._seq = 0
+        self._touched: dict[str, set[str]] = {section: set() for section in TRACKED}
+
+    def touch(self, section: str, key: str) -> None:
+        """Note that an entry of a tracked section may have changed (see TRACKED)."""
+        self._touched[section].add(key)
 
     def exists(self) -> bool:
         return self.path.exists()
 
     def load(self) -> None:
-        """Read the index from disk. Raises WrongVaultKeyError or DamagedVaultError."""
-        self.data, self._loaded = self._read()
-        self._base = snapshot(self.data)
+        """Read the base and the log. Raises WrongVaultKeyError or DamagedVaultError."""
+        disk = self._read_disk()
+        self._take(disk)
+        self.data = disk.data
 
-    def _read(self) -> tuple[dict[str, Any], str]:
-        """The index on disk and the SHA-256 of its sealed file."""
+    def _take(self, disk: _Disk) -> None:
+        self._base, self._fingerprint = disk.base, disk.fingerprint
+        self._base_size, self._log, self._seq = disk.base_size, disk.log, len(disk.log.records)
+
+    def _read_disk(self) -> _Disk:
+        """Base and log as they are now (the log is read first: a compaction in
+        between leaves records of the old base, which the new base holds)."""
+        tail = vault_log.read_tail(self.log_path, 0)
         try:
             sealed = self.path.read_bytes()
         except OSError as exc:
             raise VaultError(f"cannot read the vault index {self.path}: {exc}") from exc
+        fingerprint = vault_log.fingerprint(sealed)
+        found = vault_log.parse_log(tail, 0, fingerprint, self.log_path)
+        data, base = self._open_base(sealed)
+        for seq, record in enumerate(found.records):
+            mine, kept = self._open_record(record, fingerprint, seq)
+            _apply_checked(data, mine, self.log_path)
+            _apply_checked(base, kept, self.log_path)
+        return _Disk(_sorted(data), _sorted(base), fingerprint, len(sealed), found)
+
+    def _open_base(self, sealed: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         try:
-            index = open_sealed_json(sealed, self.key, self.path)
+            copies = open_sealed_json(sealed, self._sealed_to, self.path, copies=2)
         except WrongVaultKeyError as exc:
             raise WrongVaultKeyError(
                 f"the vault at {self.folder} belongs to another key file"
             ) from exc
         except DamagedVaultError as exc:
             raise DamagedVaultError(f"the vault index {exc}") from exc
-        if not isinstance(index, dict) or index.get("v") != INDEX_VERSION:
+        if any(not isinstance(c, dict) or c.get("v") != INDEX_VERSION for c in copies):
             raise DamagedVaultError("the vault index has an unknown version")
-        return {**empty_index(), **index}, hashlib.sha256(sealed).hexdigest()
+        return {**empty_index(), **copies[0]}, {**empty_index(), **copies[1]}
+
+    def _open_record(self, sealed: bytes, base: bytes, seq: int) -> tuple[list[Any], list[Any]]:
+        """Two copies of the operations of log record seq (DamagedVaultError if it fails)."""
+        try:
+            copies = open_sealed_json(sealed, self._sealed_to, self.log_path, copies=2)
+        except WrongVaultKeyError as exc:
+            raise DamagedVaultError(f"the vault index log {self.log_path} is damaged") from exc
+        return (
+            vault_log.record_ops(copies[0], base, seq, self.log_path),
+            vault_log.record_ops(copies[1], base, seq, self.log_path),
+        )
 
     def save(self, wait: float | None) -> None:
-        """Merge with what other commands saved meanwhile, seal, and write, under the lock.
+        """Merge with what other commands saved meanwhile and append the changes, under the lock.
 
         Raises VaultError if another command holds the lock longer than wait
-        seconds (None: admin.vault_lock's default).
+        seconds (None: admin.vault_lock's default), DamagedVaultError if what
+        others saved does not open.
         """
         try:
             with locked(self.folder, wait):
-                self._merge_and_write()
+                self._save_locked()
         except VaultBusyError as exc:
             raise VaultError(str(exc)) from exc
 
-    def _merge_and_write(self) -> None:
-        on_disk = self._disk_digest() if self.path.exists() else None
-        if on_disk is not None and on_disk == self._loaded and self.data == self._base:
-            return  # nothing changed here or elsewhere: no re-sealing
-        if on_disk is not None and on_disk != self._loaded:
-            try:
-                theirs, _ = self._read()
-            except WrongVaultKeyError:
-                theirs = self.data  # re-keyed here or elsewhere: nothing to merge
-            self.data = merge(self._base, self.data, theirs)
-        sealed = seal_json(self.data, self.key)
-        write_private(self.path, sealed)
-        self._loaded = hashlib.sha256(sealed).hexdigest()
-        self._base = snapshot(self.data)
+    def _save_locked(self) -> None:
+        if not self.path.exists() or not self._catch_up() or self.key is not self._sealed_to:
+            self._compact()
+            return
+        ops = diff(self._base, self.data, self._touched)
+        if not ops:
+            return  # nothing changed here: nothing written
+        if self._log.stale:
+            vault_log.discard(self.log_path)
+            self._log, self._seq = vault_log.LogRead(), 0
+        elif self._log.torn:
+            log.warning(
+                "%s: the last record was cut short (a save was interrupted); it is dropped",
+                self.log_path,
+            )
+            write_private(self.log_path, self.log_path.read_bytes()[: self._log.end])
+            self._log.torn = False
+        self._append(ops)
+        self._forget_touched()
+        if self._log.end > max(COMPACT_MIN_BYTES, COMPACT_FRACTION * self._base_size):
+            self._compact()
 
-    def _disk_digest(self) -> str:
-        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+    def _catch_up(self) -> bool:
+        """Bring in what others saved since this process read the disk.
+
+        False when the disk cannot be merged with (sealed to another key now).
+        """
+        if self._fingerprint is None or (
+            vault_log.base_fingerprint(self.path) != self._fingerprint
+        ):
+            return self._catch_up_whole()
+        start = 0 if self._log.stale else self._log.end
+        found = vault_log.read_log(self.log_path, start, self._fingerprint)
+        if found.stale:
+            self._log = found
+            return True
+        theirs = [
+            self._open_record(r, self._fingerprint, self._seq + i)
+            for i, r in enumerate(found.records)
+        ]
+        for mine, kept in theirs:
+            try:
+                merge_theirs(self._base, self.data, mine)
+            except (ValueError, TypeError) as exc:
+                raise DamagedVaultError(f"the vault index log {self.log_path} is damaged") from exc
+            _apply_checked(self._base, kept, self.log_path)
+        self._seq += len(theirs)
+        self._log = vault_log.LogRead(end=found.end, torn=found.torn)
+        return True
+
+    def _catch_up_whole(self) -> bool:
+        """Another command compacted: merge with the whole index on disk, as before the log."""
+        try:
+            disk = self._read_disk()
+        except WrongVaultKeyError:
+            return False  # re-keyed here or elsewhere: nothing to merge
+        self.data = merge(self._base, self.data, disk.data)
+        self._take(disk)
+        return True
+
+    def _append(self, ops: list[Any]) -> None:
+        assert self._fingerprint is not None  # noqa: S101 - a base was read or written
+        content = vault_log.record_content(self._fingerprint, self._seq, ops)
+        sealed = seal_content(content, self.key)
+        vault_log.append(self.log_path, vault_log.frame(self._fingerprint, sealed))
+        apply(self._base, json.loads(content)["ops"])
+        self._seq += 1
+        self._log.end += vault_log.HEAD_BYTES + len(sealed)
+
+    def _compact(self) -> None:
+        """Seal the whole index into a new base and remove the log."""
+        content = to_json(self.data)
+        sealed = seal_content(content, self.key)
+        write_private(self.path, sealed)
+        vault_log.discard(self.log_path)
+        self._base, self._sealed_to = json.loads(content), self.key
+        self._fingerprint, self._base_size = vault_log.fingerprint(sealed), len(sealed)
+        self._log, self._seq = vault_log.LogRead(), 0
+        self._forget_touched()
+
+    def _forget_touched(self) -> None:
+        for keys in self._touched.values():
+            keys.clear()
+
+
+def _apply_checked(index: dict[str, Any], ops: list[Any], path: Path) -> None:
+    try:
+        apply(index, ops)
+    except (ValueError, TypeError) as exc:
+        raise DamagedVaultError(f"the vault index log {path} is damaged") from exc
+
+
+def _sorted(index: dict[str, Any]) -> dict[str, Any]:
+    """index with its keys, and each section's, in order, as a base just read has them."""
+    return {
+        key: dict(sorted(value.items())) if isinstance(value, dict) else value
+        for key, value in sorted(index.items())
+    }

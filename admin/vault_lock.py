@@ -1,12 +1,12 @@
 """Several commands on one vault: one writer at a time, and saves that merge.
 
 The console, a sync and an `amanat-admin` command each load the sealed
-index, work, and save it whole. Without care the last save wins and a case
-event queued by one is lost when another saves. So a save takes an
-exclusive lock on the vault (a lock file, flock), re-reads the index if
-another process replaced it since this one loaded it, and merges: whatever
-this process changed since it loaded wins, everything else is taken from
-the disk. Lists (queued events, acknowledged blobs, a report's blobs) merge
+index, work, and save. Without care the last save wins and a case event
+queued by one is lost when another saves. So a save takes an exclusive
+lock on the vault (a lock file, flock), reads what other processes saved
+since this one last read (admin.vault_index), and merges: whatever this
+process changed since it loaded wins, everything else is taken from the
+disk. Lists (queued events, acknowledged blobs, a report's blobs) merge
 as sets: an item this process removed stays removed, one another added
 stays.
 """

@@ -44,6 +44,7 @@ from admin.client import ApiClient
 from admin.console.app import create_console
 from admin.sync import SyncResult, sync
 from admin.vault import INDEX_NAME, Vault
+from admin.vault_log import LOG_NAME
 from bench.upload import BOUNDARY, Server, multipart_head_and_tail
 from crypto.kdf import MINIMAL
 from crypto.keys import ReviewerKey, write_keyfile
@@ -187,7 +188,8 @@ def time_sync(env: dict[str, str], key: ReviewerKey, vault_dir: Path, count: int
         server.stop()
     if result.refused or len(set(result.reports)) != count:
         raise RuntimeError(f"sync refused {len(result.refused)}: {result.refused[:3]}")
-    index_mb = (vault_dir / INDEX_NAME).stat().st_size / 1e6
+    index_files = [vault_dir / INDEX_NAME, vault_dir / LOG_NAME]  # the base and its log
+    index_mb = sum(p.stat().st_size for p in index_files if p.exists()) / 1e6
     return SyncFigures(sync_s, result, vault_bytes(vault_dir), index_mb)
 
 

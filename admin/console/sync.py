@@ -105,4 +105,3 @@ def wait(state: Unlocked, timeout: float = 60.0) -> None:
     progress = _RUNS.get(state.session_id)
     if progress is not None and progress.thread is not None:
         progress.thread.join(timeout)
-

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
 
+from admin import vault_index
 from admin.vault import Vault, VaultError
 from admin.vault_lock import locked, merge
 from crypto.kdf import MINIMAL
@@ -132,3 +134,59 @@ def test_merge_keeps_my_changes_and_theirs() -> None:
         "d": {"x": 2, "y": 3},
         "new": True,
     }
+
+
+def _saver(name: str, keyfile: str, folder: str, compact: bool, opened, go) -> None:
+    """Many small saves from one long-lived vault object, while another process saves too."""
+    if compact:  # this one folds the log into the base at every save it makes
+        vault_index.COMPACT_MIN_BYTES, vault_index.COMPACT_FRACTION = -1, 0.0
+    vault = Vault.open(Path(folder), read_keyfile(Path(keyfile), PASSPHRASE))
+    opened.set()
+    go.wait(30)
+    for n in range(12):
+        time.sleep(0.02)  # let the other process's saves come in between
+        report_id = f"{name}{n % 4}"
+        if n % 3 == 0:
+            vault.queue_event(report_id, f"{name} event {n}".encode(), b"signature")
+        elif n % 3 == 1:
+            vault.set_status(report_id, f"{name}-{n}")
+            vault.save()
+        else:
+            vault.mark_acknowledged([f"{name}-blob-{n}"], [])
+            vault.save()
+
+
+def test_two_processes_saving_in_turn_lose_nothing(tmp_path: Path) -> None:
+    """One appends to the log, the other compacts at every save; every change of both stays."""
+    key = ReviewerKey.generate("Reviewer")
+    keyfile = tmp_path / "key"
+    write_keyfile(keyfile, key, PASSPHRASE, MINIMAL)
+    folder = tmp_path / "vault"
+    vault = Vault.open(folder, key)
+    for name in ("a", "b"):
+        for n in range(4):
+            vault.merge_report(_listing(f"{name}{n}", [f"{name}{n}-file"]))
+    vault.save()
+    context = multiprocessing.get_context("spawn")
+    go, opened = context.Event(), {name: context.Event() for name in ("a", "b")}
+    workers = [
+        context.Process(
+            target=_saver, args=(name, str(keyfile), str(folder), name == "b", opened[name], go)
+        )
+        for name in ("a", "b")
+    ]
+    for worker in workers:
+        worker.start()
+    assert all(event.wait(60) for event in opened.values())
+    go.set()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    after = Vault.open(folder, key)
+    for name in ("a", "b"):
+        events = {e.decode() for _, e, _ in after.pending_events() if e.startswith(name.encode())}
+        assert events == {f"{name} event {n}" for n in (0, 3, 6, 9)}
+        assert {after.report(f"{name}{n % 4}").status for n in (1, 4, 7, 10)} == {
+            f"{name}-{n}" for n in (7, 4, 1, 10)
+        }
+        assert {f"{name}-blob-{n}" for n in (2, 5, 8, 11)} <= after.acknowledged()

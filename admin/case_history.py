@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
-from admin.case import HistoryItem
+from admin.case_events import HistoryItem
 from admin.case_registry import BY_CODE, Field
 from admin.roster import pinned_roster
 from admin.vault import Vault
@@ -63,7 +63,7 @@ def author_label(item: HistoryItem, fingerprints: Mapping[str, str]) -> str:
     name = item.author_name or _("unknown author")
     if _NAMED_WITH_FINGERPRINT.search(name):
         return name  # the roster's label already carries the fingerprint
-    key = str((item.event or {}).get("author", ""))
+    key = item.event["author"] if item.event is not None else ""
     return f"{name} ({fingerprints[key]})" if key in fingerprints else name
 
 
@@ -102,7 +102,7 @@ def describe(item: HistoryItem, who: str, complaints: Mapping[str, str]) -> str:
     complaints maps a complaint's event id to its institution, for replies.
     An event whose type the registry does not know reads as its code.
     """
-    event = item.event or {}
+    event: Mapping[str, Any] = item.event or {}
     spec = BY_CODE.get(str(event.get("type")))
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     if spec is None or data is None:

@@ -8,7 +8,7 @@ import os
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -618,7 +618,7 @@ def case_command(report_id: str, keyfile: Path, vault_dir: Path, as_json: bool) 
         )
     click.echo("History:")
     for item in case.history:
-        event = item.event or {}
+        event: Mapping[str, Any] = item.event or {}
         mark = {"verified": "ok", "pending": "queued"}.get(item.status, "REJECTED")
         what = f"{event.get('type')} {json.dumps(event.get('data'), ensure_ascii=False)}"
         click.echo(f"  [{mark}] {event.get('day', '')} {item.author_name or '?'}: {what}")

@@ -9,8 +9,9 @@ the answer is no. Nothing here needs Flask.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 # Consent log action -> the questionnaire field the source ticked.
 FORM_FIELDS = {
@@ -28,19 +29,24 @@ RESPONSE_CONSENTS: dict[str, tuple[str, ...]] = {
     "complaint_to_police_or_prosecutor": ("contact_authorities",),
     "complaint_to_ombudsman": ("contact_authorities",),
 }
+# The source's answers, by questionnaire field code (Vault.answers).
+Answers = Mapping[str, object]
+# A case state (admin.case_types.CaseState), read defensively with .get: statistics
+# tests and old callers pass only the keys they need.
+CaseLike = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class Consent:
-    """One use's consent: agreed or not, and where that comes from ("form", "log" or "none")."""
+    """One use's consent: agreed or not, where that comes from, and the log entry's day."""
 
     action: str
     agreed: bool
-    origin: str
+    origin: Literal["form", "log", "none"]
     day: str | None = None
 
 
-def consent_of(answers: dict[str, Any], case: dict[str, Any], action: str) -> Consent:
+def consent_of(answers: Answers, case: CaseLike, action: str) -> Consent:
     """The source's current consent to action (one of FORM_FIELDS)."""
     logged = [c for c in case.get("consent", []) if c.get("action") == action]
     if logged:
@@ -52,12 +58,12 @@ def consent_of(answers: dict[str, Any], case: dict[str, Any], action: str) -> Co
     return Consent(action, False, "none")
 
 
-def counts_in_statistics(answers: dict[str, Any], case: dict[str, Any]) -> bool:
+def counts_in_statistics(answers: Answers, case: CaseLike) -> bool:
     """True only if the source agreed that the report be counted in anonymous statistics."""
     return consent_of(answers, case, STATISTICS).agreed
 
 
-def consents_needed(kind: str, data: dict[str, Any]) -> tuple[str, ...]:
+def consents_needed(kind: str, data: Mapping[str, object]) -> tuple[str, ...]:
     """The uses a case event of this kind and data depends on."""
     if kind == "add_response":
         return RESPONSE_CONSENTS.get(str(data.get("type")), ())
@@ -67,7 +73,7 @@ def consents_needed(kind: str, data: dict[str, Any]) -> tuple[str, ...]:
 
 
 def missing_consents(
-    answers: dict[str, Any], case: dict[str, Any], kind: str, data: dict[str, Any]
+    answers: Answers, case: CaseLike, kind: str, data: Mapping[str, object]
 ) -> list[Consent]:
     """The consents this event needs that the source has not given."""
     found = (consent_of(answers, case, a) for a in consents_needed(kind, data))

@@ -2,7 +2,7 @@
 a check of every file against the server's receipt and its manifest, and a
 package for a lawyer.
 
-The custody log is made of case events (admin/case.py, type "custody"), so
+The custody log is made of case events (admin/case_events.py, type "custody"), so
 it is sealed, signed and shared like the rest of the case, and the server
 cannot forge or drop an entry unnoticed by a reviewer who holds it.
 """
@@ -22,7 +22,8 @@ from typing import Any
 from nacl.signing import VerifyKey
 
 from admin import evidence_page, roster
-from admin.case import load_case, submit_event, today
+from admin.case import load_case
+from admin.case_events import submit_event, today
 from admin.client import ApiClient
 from admin.evidence_verify import STATEMENT, STATEMENT_SIGNATURE
 from admin.listing_types import BlobListing

@@ -37,12 +37,13 @@ like any cell. Headline figures follow the same threshold.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
 from admin.case import case_state, empty_state
+from admin.case_types import CaseState
 from admin.case_vocab import (  # the vocabularies, stated once
     PERPETRATOR_TYPES,
     RESOLUTIONS,
@@ -154,7 +155,7 @@ class CaseRow(NamedTuple):
     report_id: str
     created_day: str
     answers: dict[str, Any]
-    case: dict[str, Any]
+    case: Mapping[str, Any]  # admin.case_types.CaseState, or the keys a test gives
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ def _from_acts_or_answers(case: CaseRow, act_key: str, answer_key: str) -> list[
     return _distinct(_codes(case.answers.get(answer_key))) or [NOT_STATED]
 
 
-def _qualification(case: dict[str, Any]) -> bool | None:
+def _qualification(case: Mapping[str, Any]) -> bool | None:
     qualification = case.get("qualification") or {}
     return qualification.get("violation") if isinstance(qualification, dict) else None
 
@@ -465,12 +466,12 @@ class _Suppressor:
 # -- reading case rows from a vault ------------------------------------------------
 
 
-def empty_case() -> dict[str, Any]:
+def empty_case() -> CaseState:
     """The state of a case nobody has worked on yet (admin.case's own empty state)."""
     return empty_state()
 
 
-def case_state_of(vault: Any, report_id: str) -> dict[str, Any]:
+def case_state_of(vault: Any, report_id: str) -> CaseState:
     """The reviewer's case state for report_id."""
     return case_state(vault, report_id)
 

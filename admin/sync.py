@@ -5,7 +5,7 @@ downloaded into partial/ (resuming an interrupted download), and moves into
 the vault only when its size and SHA-256 are what the server's receipt
 signed at intake. A blob that fails is named and left out; the rest of the
 sync goes on. Case events made while the server was unreachable (custody
-records, admin/case.py) are posted first; case events are blobs like the
+records, admin/case_events.py) are posted first; case events are blobs like the
 rest and are fetched the same way.
 """
 

@@ -18,9 +18,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal.questionnaire import in_danger, region_of
+
+if TYPE_CHECKING:
+    from admin.case_types import CaseState
+    from admin.listing_types import BlobListing
+    from admin.vault import VaultReport
 
 SOURCE_KINDS = ("answers", "message", "file")
 SORTS = ("received", "activity", "age", "region", "status")
@@ -98,7 +103,7 @@ def _codes(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _awaiting(blobs: Sequence[dict[str, Any]]) -> bool:
+def _awaiting(blobs: Sequence[BlobListing]) -> bool:
     last_source = last_reply = -1
     for position, blob in enumerate(blobs):
         if blob.get("kind") == "reply":
@@ -108,7 +113,7 @@ def _awaiting(blobs: Sequence[dict[str, Any]]) -> bool:
     return last_source > last_reply
 
 
-def _last_activity(report: Any) -> str:
+def _last_activity(report: VaultReport) -> str:
     days = [str(b.get("created_day") or "") for b in report.blobs]
     return max([report.updated_day or "", report.created_day or "", *days])
 
@@ -138,7 +143,7 @@ def case_fields(case: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def row_of(
-    report: Any, answered: Mapping[str, Any], cased: Mapping[str, Any], number: str = ""
+    report: VaultReport, answered: Mapping[str, Any], cased: Mapping[str, Any], number: str = ""
 ) -> TriageRow:
     """One inbox row from a VaultReport and the fields of answer_fields() and case_fields()."""
     return TriageRow(
@@ -161,7 +166,7 @@ def row_of(
 
 
 def triage_row(
-    report: Any, answers: dict[str, Any] | None, case: dict[str, Any], number: str = ""
+    report: VaultReport, answers: dict[str, Any] | None, case: CaseState, number: str = ""
 ) -> TriageRow:
     """One inbox row from a VaultReport, its answers (None if unreadable) and its case state."""
     return row_of(report, answer_fields(answers), case_fields(case), number)

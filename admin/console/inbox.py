@@ -19,6 +19,7 @@ from admin import case_vocab
 from admin.airgap import is_offline
 from admin.case import load_case
 from admin.case_numbers import case_numbers
+from admin.case_types import CaseState
 from admin.console.forms import STATUSES
 from admin.console.state import Unlocked
 from admin.roster import unapproved_recipients
@@ -56,7 +57,7 @@ def search_reports(state: Unlocked, query: str) -> frozenset[str]:
         return index.search(query)
 
 
-def case_of(state: Unlocked, report: VaultReport, pending: int | None = None) -> dict[str, Any]:
+def case_of(state: Unlocked, report: VaultReport, pending: int | None = None) -> CaseState:
     """The report's folded case state, cached until its events change.
 
     pending is the number of the report's queued events, if the caller counted them.

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from admin.case_types import CaseState
 from admin.vault import Vault
 from crypto.keys import ReviewerKey
 
@@ -36,7 +37,7 @@ class Unlocked:
     # Decrypted answers by report id, so the inbox can filter by region.
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Folded case states by report id, with the event ids they were folded from.
-    cases: dict[str, tuple[Any, dict[str, Any]]] = field(default_factory=dict)
+    cases: dict[str, tuple[Any, CaseState]] = field(default_factory=dict)
 
     def notify(self, category: str, text: str) -> None:
         self.notices.append((category, text))

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from admin.case import HistoryItem, load_events
+from admin.case_events import HistoryItem, load_events
 from admin.case_history import describe
 from admin.case_registry import BY_CODE, FORMS, REGISTRY, MissingChoice, form_data
 from admin.case_vocab import EVENT_TYPES, SCHEMAS, check_data

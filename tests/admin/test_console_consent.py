@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from admin.case import case_state, load_events
+from admin.case import case_state
+from admin.case_events import load_events
 from admin.client import ApiClient
 from admin.console.app import create_console
 from admin.sync import sync

@@ -13,7 +13,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from admin.case import load_events
+from admin.case_events import load_events
 from admin.client import ApiClient
 from admin.console.app import create_console
 from admin.evidence_copies import CopyUnavailable, clean_image, clean_pdf, clean_video

@@ -49,10 +49,6 @@ _EVENT_ID = re.compile(r"[0-9a-f]{32}")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class CaseError(ValueError):
-    """An event cannot be made as asked; the message is meant for the reviewer."""
-
-
 @dataclass(frozen=True)
 class HistoryItem:
     """One event as the case page lists it: what, by whom, and whether it holds."""
@@ -72,6 +68,10 @@ class HistoryItem:
         if self.event is None:
             return (MAX_CLOCK + 1, self.blob_id or "")
         return (self.event["clock"], self.event["id"])
+
+
+class CaseError(ValueError):
+    """An event cannot be made as asked; the message is meant for the reviewer."""
 
 
 # -- reading events --------------------------------------------------------------

@@ -22,9 +22,10 @@ from typing import Any
 from nacl.signing import VerifyKey
 
 from admin import evidence_page, roster
-from admin.case import load_case
+from admin.case import Case, load_case
 from admin.case_events import submit_event, today
 from admin.client import ApiClient
+from admin.evidence_page import CustodyEntry, EventSignature, PackedFile
 from admin.evidence_verify import STATEMENT, STATEMENT_SIGNATURE
 from admin.listing_types import BlobListing
 from admin.vault import Vault, VaultError
@@ -162,7 +163,7 @@ def verify_report(vault: Vault, report_id: str) -> list[FileCheck]:
 # -- the evidence package --------------------------------------------------------------
 
 
-def build_evidence(vault: Vault, report_id: str, out: Path) -> list[dict[str, Any]]:
+def build_evidence(vault: Vault, report_id: str, out: Path) -> list[PackedFile]:
     """Write the evidence package to out (a zip that appears only when complete).
 
     Every file is decrypted and verified against its manifest on the way in;
@@ -173,7 +174,7 @@ def build_evidence(vault: Vault, report_id: str, out: Path) -> list[dict[str, An
     key = _receipt_key(vault)
     out = Path(out)
     tmp = out.with_name(f".{out.name}.{os.urandom(6).hex()}.partial")
-    entries = []
+    entries: list[PackedFile] = []
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as package:
             for blob in (b for b in report.blobs if b["kind"] == "file"):
@@ -188,7 +189,7 @@ def build_evidence(vault: Vault, report_id: str, out: Path) -> list[dict[str, An
 
 def _add_file(
     vault: Vault, report_id: str, blob: BlobListing, key: VerifyKey, package: zipfile.ZipFile
-) -> dict[str, Any]:
+) -> PackedFile:
     check = verify_file(vault, report_id, blob, key)
     if not check.ok:
         raise VaultError(f"file {blob['id']} does not verify ({', '.join(check.problems)})")
@@ -202,55 +203,25 @@ def _add_file(
     except EnvelopeError as exc:
         raise VaultError(f"file {blob['id']} failed to verify while packing: {exc}") from exc
     package.write(vault.blob_path(blob["id"]), f"sealed/{blob['id']}")
-    return {
-        "path": name,
-        "filename": manifest.filename,
-        "content_type": manifest.content_type,
-        "size": manifest.size,
-        "sha256": manifest.sha256,
-        "blob_id": blob["id"],
-        "ciphertext_sha256": blob["sha256"],
-        "ciphertext_size": blob["size"],
-        "received_day": blob["created_day"],
-        "receipt": blob["receipt"],
-    }
-
-
-def _custody_log(vault: Vault, report_id: str) -> list[dict[str, Any]]:
-    """The case's custody events, each with its day, author and status."""
-    case = load_case(vault, report_id)
-    return [
-        {
-            "day": item.event["day"],
-            "by": item.author_name,
-            "author_key": item.event["author"],
-            "status": item.status,
-            **item.event["data"],
-        }
-        for item in case.history
-        if item.event is not None and item.event["type"] == "custody"
-    ]
-
-
-def _event_signatures(vault: Vault, report_id: str) -> list[dict[str, Any]]:
-    """Each case event's author key, signature, ciphertext digest and receipt."""
-    return [
-        {
-            "blob_id": b["id"],
-            "author_key": b.get("author_key"),
-            "signature": b.get("signature"),
-            "ciphertext_sha256": b["sha256"],
-            "receipt": b["receipt"],
-        }
-        for b in vault.event_blobs(report_id)
-    ]
+    return PackedFile(
+        path=name,
+        filename=manifest.filename,
+        content_type=manifest.content_type,
+        size=manifest.size,
+        sha256=manifest.sha256,
+        blob_id=blob["id"],
+        ciphertext_sha256=blob["sha256"],
+        ciphertext_size=blob["size"],
+        received_day=blob["created_day"],
+        receipt=blob["receipt"],
+    )
 
 
 def _add_logs(
-    vault: Vault, report_id: str, package: zipfile.ZipFile, entries: list[dict[str, Any]]
+    vault: Vault, report_id: str, package: zipfile.ZipFile, entries: list[PackedFile]
 ) -> None:
-    custody = _custody_log(vault, report_id)
-    signatures = _event_signatures(vault, report_id)
+    custody = _custody_log(load_case(vault, report_id))
+    signatures = _event_signatures(vault.event_blobs(report_id))
     for event in vault.event_blobs(report_id):
         if vault.blob_path(event["id"]).exists():
             # The events' signatures cover these ciphertexts: without them
@@ -261,6 +232,53 @@ def _add_logs(
     package.writestr("custody_log.json", _json(custody))
     package.writestr("events.json", _json(signatures))
     package.writestr("receipt_key.txt", f"{vault.receipt_key}\n")
+    _add_statement(vault, report_id, package, entries, custody, signatures)
+    page = evidence_page.VERIFY.format(report_id=report_id, day=today(), reviewer=vault.key.name)
+    package.writestr("VERIFY.txt", page)
+    package.writestr("README.txt", page)
+    package.writestr("verify_package.py", evidence_page.SCRIPT)
+
+
+def _custody_log(case: Case) -> list[CustodyEntry]:
+    """The case's custody events, each with its author and whether it holds."""
+    return [
+        CustodyEntry(
+            day=item.event["day"],
+            by=item.author_name,
+            author_key=item.event["author"],
+            status=item.status,
+            # The data of a custody event is exactly these three (case_vocab.SCHEMAS).
+            action=item.event["data"]["action"],
+            blob_id=item.event["data"]["blob_id"],
+            sha256=item.event["data"]["sha256"],
+        )
+        for item in case.history
+        if item.event is not None and item.event["type"] == "custody"
+    ]
+
+
+def _event_signatures(blobs: list[BlobListing]) -> list[EventSignature]:
+    return [
+        EventSignature(
+            blob_id=b["id"],
+            author_key=b.get("author_key"),
+            signature=b.get("signature"),
+            ciphertext_sha256=b["sha256"],
+            receipt=b["receipt"],
+        )
+        for b in blobs
+    ]
+
+
+def _add_statement(
+    vault: Vault,
+    report_id: str,
+    package: zipfile.ZipFile,
+    entries: list[PackedFile],
+    custody: list[CustodyEntry],
+    signatures: list[EventSignature],
+) -> None:
+    """The statement the packer signs, its signature, and the packer's public keys."""
     entry = _roster_entry(vault, package)
     statement = evidence_page.statement(
         report_id,
@@ -276,10 +294,6 @@ def _add_logs(
     signature = sign(vault.key.signing, Purpose.EVIDENCE, statement)
     package.writestr(STATEMENT_SIGNATURE, base64.b64encode(signature).decode("ascii"))
     package.writestr("packer.bundle.json", vault.key.bundle().to_json())
-    page = evidence_page.VERIFY.format(report_id=report_id, day=today(), reviewer=vault.key.name)
-    package.writestr("VERIFY.txt", page)
-    package.writestr("README.txt", page)
-    package.writestr("verify_package.py", evidence_page.SCRIPT)
 
 
 def _roster_entry(vault: Vault, package: zipfile.ZipFile) -> dict[str, Any] | None:

@@ -7,9 +7,46 @@ that needs only PyNaCl (verify_package.py, shipped inside the package).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from crypto import canonical
+
+
+class PackedFile(TypedDict):
+    """One file of the package, as manifest.json and the statement list it."""
+
+    path: str  # the zip member of the plaintext, files/...
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    blob_id: str
+    ciphertext_sha256: str
+    ciphertext_size: int
+    received_day: str
+    receipt: str  # the server's receipt (b64) for the ciphertext, sealed/<blob_id>
+
+
+class CustodyEntry(TypedDict):
+    """One custody event of the case, as custody_log.json and the statement list it."""
+
+    day: str
+    by: str | None
+    author_key: str
+    status: str  # "verified", "pending" (queued, not yet posted) or "rejected"
+    action: str
+    blob_id: str
+    sha256: str
+
+
+class EventSignature(TypedDict):
+    """One case event's listing: what lets a reader check its author's signature."""
+
+    blob_id: str
+    author_key: str | None
+    signature: str | None
+    ciphertext_sha256: str
+    receipt: str
 
 
 def statement(
@@ -17,9 +54,9 @@ def statement(
     day: str,
     packer: dict[str, Any],
     receipt_key: str,
-    files: list[dict[str, Any]],
-    custody: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    files: list[PackedFile],
+    custody: list[CustodyEntry],
+    events: list[EventSignature],
     roster_entry: dict[str, Any] | None,
 ) -> bytes:
     """The canonical bytes the packing reviewer signs (purpose evidence-package)."""

@@ -292,7 +292,13 @@ class LiveServer:
 @contextmanager
 def served(wsgi_app: Any) -> Iterator[str]:
     """Serve a WSGI app on a free 127.0.0.1 port from a background thread; yield its URL."""
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    with serving(make_server("127.0.0.1", 0, wsgi_app, threaded=True)) as url:
+        yield url
+
+
+@contextmanager
+def serving(server: Any) -> Iterator[str]:
+    """Run an HTTP server bound to 127.0.0.1 from a background thread; yield its URL."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -14,7 +14,7 @@ from portal import db
 from portal.models import BlobAck, today
 from portal.retention import purge
 from portal.services import blob_store
-from tests.admin.test_sync import FILE_BYTES, blob_rows
+from tests.admin.test_sync import FILE_BYTES, blob_rows, damage_file_on_server, first_sync
 from tests.portal.journey import get_codename, only_report_id, submit_report
 
 
@@ -52,13 +52,8 @@ def test_a_synced_vault_acknowledges_every_blob_and_the_report_becomes_due(
 def test_a_corrupt_blob_does_not_make_a_report_due(
     tmp_path, app, live_server, recipient_key, reported
 ):
-    ((file_id, path),) = blob_rows(app, reported, "file")
-    data = bytearray(path.read_bytes())
-    data[5000] ^= 1
-    path.write_bytes(bytes(data))
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as client:
-        result = sync(vault, client)
+    file_id = damage_file_on_server(app, reported)
+    _, result = first_sync(tmp_path, live_server, recipient_key)
     assert [r.blob_id for r in result.refused] == [file_id]
     assert file_id not in _acked(app)
     assert _due_after(app, 365) == 0

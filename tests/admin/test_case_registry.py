@@ -12,13 +12,9 @@ from admin.case_events import HistoryItem, load_events
 from admin.case_history import describe
 from admin.case_registry import BY_CODE, FORMS, REGISTRY, MissingChoice, form_data
 from admin.case_vocab import EVENT_TYPES, SCHEMAS, check_data
-from admin.client import ApiClient
 from admin.console.app import create_console
 from admin.console.case import case_label
-from admin.sync import sync
-from admin.vault import Vault
-from crypto.kdf import MINIMAL
-from crypto.keys import write_keyfile
+from tests.admin.synced_console import synced_console
 from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
 
 COMPLAINT = "c" * 32
@@ -129,23 +125,13 @@ def reviewer(tmp_path, app, recipient_key, live_server):
     client = app.test_client()
     get_codename(client)
     assert submit_report(client, narrative="Случай").status_code == 303
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as api:
-        assert not sync(vault, api).refused
-    write_keyfile(tmp_path / "me.key", recipient_key, "a long passphrase", MINIMAL)
-    console = create_console(tmp_path / "me.key", tmp_path / "vault", live_server.url)
-    console.config["TESTING"] = True
-    browser = console.test_client()
-    token = token_in(browser.get("/").get_data(as_text=True))
-    browser.post("/", data={"csrf_token": token, "passphrase": "a long passphrase"})
+    browser = synced_console(tmp_path, recipient_key, live_server.url)
     browser.set_cookie("lang", "ru")
-    browser.console = console
     return browser, only_report_id(app)
 
 
 def events_of(browser, report_id):
-    vault = browser.console.extensions["amanat_console"].keyring._unlocked.vault
-    return [i.event for i in load_events(vault, report_id)]
+    return [i.event for i in load_events(browser.vault, report_id)]
 
 
 @pytest.mark.parametrize("spec", FORMS, ids=lambda s: s.code)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -12,6 +11,7 @@ import pytest
 
 from admin.client import ApiClient, ClientError
 from crypto.keys import ReviewerKey
+from tests.conftest import serving
 
 
 class _AlwaysUnsatisfiable(BaseHTTPRequestHandler):
@@ -41,15 +41,8 @@ class _AlwaysUnsatisfiable(BaseHTTPRequestHandler):
 @pytest.fixture
 def hostile_url() -> Iterator[str]:
     _AlwaysUnsatisfiable.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysUnsatisfiable)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysUnsatisfiable)) as url:
+        yield url
 
 
 def test_a_server_answering_416_forever_ends_in_a_clear_error(tmp_path, hostile_url) -> None:

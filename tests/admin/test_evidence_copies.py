@@ -14,14 +14,9 @@ import pikepdf
 import pytest
 
 from admin.case_events import load_events
-from admin.client import ApiClient
-from admin.console.app import create_console
 from admin.evidence_copies import CopyUnavailable, clean_image, clean_pdf, clean_video
-from admin.sync import sync
-from admin.vault import Vault
-from crypto.kdf import MINIMAL
-from crypto.keys import write_keyfile
 from tests.admin.image_parts import jpeg_with, segment
+from tests.admin.synced_console import synced_console
 from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
 
 GPS = b"42.8746N 74.5698E"
@@ -183,17 +178,7 @@ def reviewer(tmp_path, app, recipient_key, live_server, evidence):
     get_codename(client)
     uploads = [("evidence", name, data, kind) for name, (data, kind) in evidence.items()]
     assert submit_report(client, files=uploads, narrative="Фото").status_code == 303
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as api:
-        assert not sync(vault, api).refused
-    write_keyfile(tmp_path / "me.key", recipient_key, "a long passphrase", MINIMAL)
-    console = create_console(tmp_path / "me.key", tmp_path / "vault", live_server.url)
-    console.config["TESTING"] = True
-    browser = console.test_client()
-    token = token_in(browser.get("/").get_data(as_text=True))
-    browser.post("/", data={"csrf_token": token, "passphrase": "a long passphrase"})
-    browser.vault = console.extensions["amanat_console"].keyring._unlocked.vault
-    return browser, only_report_id(app)
+    return synced_console(tmp_path, recipient_key, live_server.url), only_report_id(app)
 
 
 def blobs_by_name(browser, report_id):

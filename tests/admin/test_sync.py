@@ -38,6 +38,22 @@ def blob_rows(app, report_id, kind):
         return [(row.id, blob_store().path_of(row.storage_name)) for row in rows]
 
 
+def damage_file_on_server(app, report_id):
+    """Flip one byte of the report's file as the server stores it; return the file's blob id."""
+    ((file_id, path),) = blob_rows(app, report_id, "file")
+    data = bytearray(path.read_bytes())
+    data[5000] ^= 1
+    path.write_bytes(bytes(data))
+    return file_id
+
+
+def first_sync(tmp_path, live_server, key):
+    """A new vault at tmp_path/vault, synced once: (vault, the sync's result)."""
+    vault = Vault.open(tmp_path / "vault", key)
+    with ApiClient(live_server.url, key) as client:
+        return vault, sync(vault, client)
+
+
 def test_first_sync_fetches_every_blob_and_pins_the_key(
     tmp_path, live_server, recipient_key, reported
 ):
@@ -84,13 +100,8 @@ def test_a_partial_that_is_not_a_prefix_is_refused_by_hash(
 def test_tampered_blob_in_transit_is_refused_and_named(
     tmp_path, app, live_server, recipient_key, reported
 ):
-    ((file_id, path),) = blob_rows(app, reported, "file")
-    data = bytearray(path.read_bytes())
-    data[5000] ^= 1
-    path.write_bytes(bytes(data))
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as client:
-        result = sync(vault, client)
+    file_id = damage_file_on_server(app, reported)
+    vault, result = first_sync(tmp_path, live_server, recipient_key)
     (refusal,) = result.refused
     assert refusal.blob_id == file_id and refusal.report_id == reported
     assert str(refusal) == (

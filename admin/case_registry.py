@@ -58,13 +58,13 @@ class EventType:
     fields: tuple[Field, ...]
     sentence: str = ""
     sentences: Mapping[Any, str] | None = None
-    pick: Callable[[dict[str, Any]], Any] | None = None
+    pick: Callable[[Mapping[str, object]], object] | None = None
     button: str = N_("Save")
     form: bool = True
     # Consent uses (admin/consent.py) some of these events depend on: shown next to the form.
     consents: tuple[str, ...] = ()
 
-    def sentence_for(self, data: dict[str, Any]) -> str:
+    def sentence_for(self, data: Mapping[str, object]) -> str:
         if self.sentences is not None and self.pick is not None:
             return self.sentences.get(self.pick(data), self.sentence)
         return self.sentence
@@ -236,14 +236,14 @@ BY_CODE: dict[str, EventType] = {spec.code: spec for spec in REGISTRY}
 FORMS: tuple[EventType, ...] = tuple(spec for spec in REGISTRY if spec.form)
 
 
-def form_data(spec: EventType, form: Mapping[str, str]) -> dict[str, Any]:
+def form_data(spec: EventType, form: Mapping[str, str]) -> dict[str, object]:
     """The event data a posted form asks for; MissingChoice if a required field is empty.
 
     A choice must be one of the codes offered; free text is stripped. The
     result is then checked against the type's schema (admin/case_vocab.py)
     when the event is made.
     """
-    data: dict[str, Any] = {}
+    data: dict[str, object] = {}
     for field in spec.fields:
         raw = str(form.get(field.name, "")).strip()
         if not raw:

@@ -6,7 +6,7 @@ Codes are stable and stored in events; labels are translated where shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from admin.questionnaire_vocab import option_codes
@@ -83,19 +83,19 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _BLOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-Check = Callable[[dict[str, Any], str], None]
+Check = Callable[[Mapping[str, object], str], None]
 
 
 class DataError(ValueError):
     """An event's data does not have the shape its type requires."""
 
 
-def _code(data: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+def _code(data: Mapping[str, object], key: str, allowed: tuple[str, ...]) -> None:
     if data.get(key) not in allowed:
         raise DataError(f"{key} must be one of {', '.join(allowed)}")
 
 
-def _day(data: dict[str, Any], key: str, optional: bool = False) -> None:
+def _day(data: Mapping[str, object], key: str, optional: bool = False) -> None:
     value = data.get(key)
     if optional and value is None:
         return
@@ -103,7 +103,7 @@ def _day(data: dict[str, Any], key: str, optional: bool = False) -> None:
         raise DataError(f"{key} must be a day, YYYY-MM-DD")
 
 
-def _text(data: dict[str, Any], key: str, optional: bool = False) -> None:
+def _text(data: Mapping[str, object], key: str, optional: bool = False) -> None:
     value = data.get(key)
     if optional and value is None:
         return
@@ -111,13 +111,13 @@ def _text(data: dict[str, Any], key: str, optional: bool = False) -> None:
         raise DataError(f"{key} must be a text of 1 to {MAX_TEXT} characters")
 
 
-def _bool(data: dict[str, Any], key: str, optional: bool = False) -> None:
+def _bool(data: Mapping[str, object], key: str, optional: bool = False) -> None:
     value = data.get(key)
     if not isinstance(value, bool) and not (optional and value is None):
         raise DataError(f"{key} must be true or false")
 
 
-def _match(data: dict[str, Any], key: str, pattern: re.Pattern[str]) -> None:
+def _match(data: Mapping[str, object], key: str, pattern: re.Pattern[str]) -> None:
     value = data.get(key)
     if not isinstance(value, str) or not pattern.fullmatch(value):
         raise DataError(f"{key} is malformed")
@@ -127,11 +127,11 @@ def _one_of(allowed: tuple[str, ...]) -> Check:
     return lambda data, key: _code(data, key, allowed)
 
 
-def _optional_day(data: dict[str, Any], key: str) -> None:
+def _optional_day(data: Mapping[str, object], key: str) -> None:
     _day(data, key, optional=True)
 
 
-def _optional_bool(data: dict[str, Any], key: str) -> None:
+def _optional_bool(data: Mapping[str, object], key: str) -> None:
     _bool(data, key, optional=True)
 
 

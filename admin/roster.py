@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from nacl.signing import VerifyKey
 
@@ -40,6 +40,21 @@ NO_ROSTER = (
     "sync with --organisation-key."
 )
 UNAPPROVED = "this report was also sealed to a key your organisation has not approved"
+
+
+class UnapprovedRecipient(TypedDict):
+    """A recipient the server lists that the pinned roster does not approve."""
+
+    name: str  # as the server lists it, cut to 100 characters
+    verify_key: str
+
+
+class RosterSummary(TypedDict):
+    """What `show --json` says of the roster."""
+
+    pinned: bool
+    serial: int | None
+    organisation_fingerprint: str | None
 
 
 class RosterRefused(Exception):
@@ -216,13 +231,13 @@ def sealing_keys(vault: Vault, report: VaultReport) -> list[bytes] | None:
     return approved
 
 
-def unapproved_recipients(vault: Vault, report: VaultReport) -> list[dict[str, Any]]:
+def unapproved_recipients(vault: Vault, report: VaultReport) -> list[UnapprovedRecipient]:
     """The recipients the server lists for report that the pinned roster does not approve."""
     roster = pinned_roster(vault)
     if roster is None:
         return []
     return [
-        {"name": str(r.get("name", ""))[:100], "verify_key": r.get("verify_key")}
+        UnapprovedRecipient(name=str(r.get("name", ""))[:100], verify_key=r.get("verify_key"))
         for r in report.recipients
         if _approved(roster, r) is None
     ]
@@ -235,14 +250,14 @@ def _approved(roster: Roster, recipient: RecipientListing) -> Member | None:
     return member
 
 
-def roster_summary(vault: Vault) -> dict[str, Any]:
+def roster_summary(vault: Vault) -> RosterSummary:
     """What `show --json` says of the roster: pinned or not, serial, organisation fingerprint."""
     key = pinned_key(vault)
-    return {
-        "pinned": key is not None,
-        "serial": _section(vault).get("serial"),
-        "organisation_fingerprint": _fingerprint(key) if key else None,
-    }
+    return RosterSummary(
+        pinned=key is not None,
+        serial=_section(vault).get("serial"),
+        organisation_fingerprint=_fingerprint(key) if key else None,
+    )
 
 
 def member_label(member: Member) -> str:

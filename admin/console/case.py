@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from admin import case_registry, case_vocab
-from admin.case import Case, CaseError, load_case, submit_event
+from admin.case import Case, load_case
+from admin.case_events import CaseError, submit_event
 from admin.case_history import history_lines, short_fingerprints
 from admin.client import ApiClient, ClientError
 from admin.consent import Consent

@@ -8,6 +8,7 @@ here are kept and go out in the next outgoing bundle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, redirect, url_for
@@ -36,8 +37,8 @@ def _path(form: BundlePathForm) -> Path | None:
     return Path(form.path.data.strip()).expanduser()
 
 
-@bp.post("/bundle/import")
-def import_page() -> Response:
+def _bundle_post(action: Callable[[Unlocked, Path], None]) -> Response:
+    """Run action on the form's bundle path under the session's lock, then show the inbox."""
     from admin.console.views import unlocked
 
     state = unlocked()
@@ -46,8 +47,13 @@ def import_page() -> Response:
         if path is None:
             state.notify("error", _("Give the path of the bundle file."))
         else:
-            _import(state, path)
+            action(state, path)
     return redirect(url_for("console.inbox"), 303)
+
+
+@bp.post("/bundle/import")
+def import_page() -> Response:
+    return _bundle_post(_import)
 
 
 def _import(state: Unlocked, path: Path) -> None:
@@ -74,26 +80,19 @@ def _import(state: Unlocked, path: Path) -> None:
 
 @bp.post("/bundle/outgoing")
 def outgoing_page() -> Response:
-    from admin.console.views import unlocked
+    return _bundle_post(_write_outgoing)
 
-    state = unlocked()
-    path = _path(BundlePathForm())
-    with state.lock:
-        if path is None:
-            state.notify("error", _("Give the path of the bundle file."))
-            return redirect(url_for("console.inbox"), 303)
-        try:
-            result = write_outgoing(state.vault, path)
-        except (BundleError, VaultError, OSError) as exc:
-            state.notify("error", _("No outgoing bundle was written: %(reason)s", reason=str(exc)))
-        else:
-            state.notify(
-                "info",
-                _(
-                    "Outgoing bundle written: %(replies)d reply(ies), %(events)d case event(s). "
-                    "Take it to the courier.",
-                    replies=result.replies,
-                    events=result.events,
-                ),
-            )
-    return redirect(url_for("console.inbox"), 303)
+
+def _write_outgoing(state: Unlocked, path: Path) -> None:
+    try:
+        result = write_outgoing(state.vault, path)
+    except (BundleError, VaultError, OSError) as exc:
+        state.notify("error", _("No outgoing bundle was written: %(reason)s", reason=str(exc)))
+    else:
+        written = _(
+            "Outgoing bundle written: %(replies)d reply(ies), %(events)d case event(s). "
+            "Take it to the courier.",
+            replies=result.replies,
+            events=result.events,
+        )
+        state.notify("info", written)

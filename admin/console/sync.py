@@ -46,6 +46,9 @@ class SyncProgress:
 
 
 _RUNS: dict[str, SyncProgress] = {}
+# How a run opens its client, and how it tells the session what came of it.
+Connect = Callable[[Unlocked], ApiClient]
+Report = Callable[[Unlocked, SyncResult | None, Exception | None], None]
 
 
 def progress_of(state: Unlocked) -> SyncProgress | None:
@@ -54,8 +57,8 @@ def progress_of(state: Unlocked) -> SyncProgress | None:
 
 def start(
     state: Unlocked,
-    connect: Callable[[Unlocked], ApiClient],
-    report: Callable[[Unlocked, SyncResult | None, Exception | None], None],
+    connect: Connect,
+    report: Report,
     app: Flask,
     locale: str,
 ) -> SyncProgress:
@@ -75,8 +78,8 @@ def start(
 def _run(
     state: Unlocked,
     progress: SyncProgress,
-    connect: Callable[[Unlocked], ApiClient],
-    report: Callable[[Unlocked, SyncResult | None, Exception | None], None],
+    connect: Connect,
+    report: Report,
     app: Flask,
     locale: str,
 ) -> None:

@@ -6,15 +6,9 @@ import pytest
 
 from admin.case import case_state
 from admin.case_events import load_events
-from admin.client import ApiClient
-from admin.console.app import create_console
-from admin.sync import sync
-from admin.vault import Vault
-from crypto.kdf import MINIMAL
-from crypto.keys import write_keyfile
+from tests.admin.synced_console import synced_console
 from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
 
-PASSPHRASE = "a long passphrase"
 ALL_CONSENTS = {"contact_me": "yes", "share_with_lawyer": "yes", "contact_authorities": "yes"}
 POLICE = "«Going to the police, prosecutor or ombudsman»"
 
@@ -23,17 +17,8 @@ def console_for(tmp_path, app, recipient_key, live_server, **answers):
     client = app.test_client()
     get_codename(client)
     assert submit_report(client, narrative="Случай", **answers).status_code == 303
-    vault = Vault.open(tmp_path / "vault", recipient_key)
-    with ApiClient(live_server.url, recipient_key) as api:
-        assert not sync(vault, api).refused
-    write_keyfile(tmp_path / "me.key", recipient_key, PASSPHRASE, MINIMAL)
-    console = create_console(tmp_path / "me.key", tmp_path / "vault", live_server.url)
-    console.config["TESTING"] = True
-    browser = console.test_client()
-    token = token_in(browser.get("/").get_data(as_text=True))
-    browser.post("/", data={"csrf_token": token, "passphrase": PASSPHRASE})
+    browser = synced_console(tmp_path, recipient_key, live_server.url)
     browser.set_cookie("lang", "en")
-    browser.vault = console.extensions["amanat_console"].keyring._unlocked.vault
     browser.report_id = only_report_id(app)
     return browser
 

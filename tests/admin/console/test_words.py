@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-TRANSLATIONS = Path(__file__).resolve().parents[2] / "admin" / "translations"
+TRANSLATIONS = Path(__file__).resolve().parents[3] / "admin" / "translations"
 # Words the console no longer uses, each with the one it uses instead.
 RETIRED = {
     "ru": {

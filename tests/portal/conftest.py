@@ -3,11 +3,15 @@ are in tests/conftest.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 from flask import Flask
 
 from crypto.keys import ReviewerKey
+from portal import create_app, db
 from portal.questionnaire import Questionnaire, load_questionnaire
+from portal.settings import Settings
 
 from .api_client import ApiClient
 
@@ -22,3 +26,17 @@ def reviewer(app: Flask, recipient_key: ReviewerKey) -> ApiClient:
 def q() -> Questionnaire:
     """The shipped questionnaire, loaded once per test module."""
     return load_questionnaire()
+
+
+@pytest.fixture
+def app_with(environ: dict[str, str]) -> Iterator[Callable[..., Flask]]:
+    """make(**env): a portal app like the app fixture's, with these AMANAT_* settings added."""
+    made: list[Flask] = []
+
+    def make(**env: str) -> Flask:
+        made.append(create_app(Settings.from_env({**environ, **env})))
+        return made[-1]
+
+    yield make
+    for app in made:
+        db.get_engine(app).dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,27 +46,13 @@ def test_every_response_carries_the_security_headers(client: FlaskClient, path: 
     assert "Onion-Location" not in headers
 
 
-def test_onion_location_points_to_the_same_page(tmp_path: Path, database_url: str) -> None:
-    settings = Settings.from_env(
-        {
-            "AMANAT_DATA_DIR": str(tmp_path / "d"),
-            "AMANAT_DATABASE_URL": database_url,
-            "AMANAT_ONION_ADDRESS": "abcdefgh.onion",
-        }
-    )
-    response = create_app(settings).test_client().get("/no-such-page")
+def test_onion_location_points_to_the_same_page(app_with: Callable[..., Flask]) -> None:
+    response = app_with(AMANAT_ONION_ADDRESS="abcdefgh.onion").test_client().get("/no-such-page")
     assert response.headers["Onion-Location"] == "http://abcdefgh.onion/no-such-page"
 
 
-def test_onion_location_is_not_sent_on_the_onion_itself(tmp_path: Path, database_url: str) -> None:
-    settings = Settings.from_env(
-        {
-            "AMANAT_DATA_DIR": str(tmp_path / "d"),
-            "AMANAT_DATABASE_URL": database_url,
-            "AMANAT_ONION_ADDRESS": "abcdefgh.onion",
-        }
-    )
-    client = create_app(settings).test_client()
+def test_onion_location_is_not_sent_on_the_onion_itself(app_with: Callable[..., Flask]) -> None:
+    client = app_with(AMANAT_ONION_ADDRESS="abcdefgh.onion").test_client()
     for host in ("abcdefgh.onion", "ABCDEFGH.onion:80"):
         assert "Onion-Location" not in client.get("/", headers={"Host": host}).headers
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from crypto.kdf import MINIMAL
 from crypto.source import derive_source_secrets, generate_codename
 from portal import create_app, db
-from portal.limits import GLOBAL_KEY
+from portal.limits import GLOBAL_KEY, limiter
 from portal.models import Blob, Report
 from portal.services import blob_store
 from portal.settings import Settings, UnsafeConfigError
@@ -108,3 +108,21 @@ def test_rate_store_down_keeps_nothing_of_a_report(store_down) -> None:
         assert session.scalar(select(func.count()).select_from(Blob)) == 0
         store = blob_store()
         assert list(store.root.iterdir()) == list(store.incoming.iterdir()) == []
+
+
+def test_rate_limits_are_shared_by_all_visitors(app: Flask) -> None:
+    # Behind Tor every visitor is 127.0.0.1; the limit must not depend on it.
+    @limiter.limit("2 per minute")
+    def limited() -> str:
+        return "ok"
+
+    app.add_url_rule("/limited", view_func=limited)
+    client = app.test_client()
+    statuses = [
+        client.get("/limited", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    response = client.get("/limited")
+    assert "Сейчас слишком много запросов" in response.text
+    assert "X-RateLimit-Limit" not in response.headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +13,7 @@ from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 from sqlalchemy import select
 
+from crypto.acks import sign_ack
 from crypto.envelope import Kind, seal_bytes
 from crypto.events import sign_event
 from crypto.keys import ReviewerKey
@@ -108,3 +110,16 @@ def check_receipt(
     server_key = VerifyKey(unb64(reviewer.get("/api/v1/server").get_json()["receipt_key"]))
     receipt = Receipt(stored["id"], report_id, kind, len(envelope), stored["sha256"], str(today()))
     verify_receipt(server_key, receipt, unb64(stored["receipt"]))
+
+
+def signed_ack(blob: dict, key: ReviewerKey, sha256: str | None = None) -> dict[str, str]:
+    digest = sha256 or blob["sha256"]
+    signature = sign_ack(key.signing, blob["id"], digest)
+    return {"blob": blob["id"], "sha256": digest, "signature": b64(signature)}
+
+
+def post_acks(client, key: ReviewerKey, acks: list[dict]):
+    body = json.dumps({"acks": acks}).encode()
+    return ApiClient(client, key).open(
+        "POST", "/api/v1/acks", body, content_type="application/json"
+    )

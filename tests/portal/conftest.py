@@ -3,6 +3,7 @@ are in tests/conftest.py)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,6 +15,10 @@ from portal.questionnaire import Questionnaire, load_questionnaire
 from portal.settings import Settings
 
 from .api_client import ApiClient
+from .journey import get_codename, only_report_id, submit_report
+
+# The file report_id's report carries: large enough to be sent in several pieces.
+FILE = os.urandom(300_000)
 
 
 @pytest.fixture
@@ -40,3 +45,12 @@ def app_with(environ: dict[str, str]) -> Iterator[Callable[..., Flask]]:
     yield make
     for app in made:
         db.get_engine(app).dispose()
+
+
+@pytest.fixture
+def report_id(app: Flask, client, recipient_key: ReviewerKey) -> str:
+    """The id of a report client's new source sent with one file (FILE), to recipient_key."""
+    get_codename(client)
+    response = submit_report(client, files=[("evidence", "a.jpg", FILE, "image/jpeg")])
+    assert response.status_code == 303
+    return only_report_id(app)

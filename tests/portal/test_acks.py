@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
-import os
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from crypto.acks import sign_ack
 from crypto.keys import ReviewerKey
 from portal import db
 from portal.models import BlobAck, today
 from portal.retention import purge
 from portal.services import blob_store
 from tests.portal.api_client import ApiClient
-from tests.portal.journey import get_codename, only_report_id, submit_report
-
-FILE = os.urandom(300_000)
-
-
-@pytest.fixture
-def report_id(app: Flask, client, recipient_key: ReviewerKey) -> str:
-    get_codename(client)
-    response = submit_report(client, files=[("evidence", "a.jpg", FILE, "image/jpeg")])
-    assert response.status_code == 303
-    return only_report_id(app)
+from tests.portal.api_helpers import post_acks, signed_ack
 
 
 def _blobs(client, key: ReviewerKey) -> list[dict]:
@@ -38,19 +24,6 @@ def _blobs(client, key: ReviewerKey) -> list[dict]:
 def _due_after(app: Flask, days: int) -> int:
     with app.app_context():
         return purge(db.get_session(), blob_store(), 30, on=today() + dt.timedelta(days)).reports
-
-
-def signed_ack(blob: dict, key: ReviewerKey, sha256: str | None = None) -> dict[str, str]:
-    digest = sha256 or blob["sha256"]
-    signature = sign_ack(key.signing, blob["id"], digest)
-    return {"blob": blob["id"], "sha256": digest, "signature": base64.b64encode(signature).decode()}
-
-
-def post_acks(client, key: ReviewerKey, acks: list[dict]):
-    body = json.dumps({"acks": acks}).encode()
-    return ApiClient(client, key).open(
-        "POST", "/api/v1/acks", body, content_type="application/json"
-    )
 
 
 def test_a_head_request_does_not_make_a_report_due(app, client, recipient_key, report_id):

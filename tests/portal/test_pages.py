@@ -11,9 +11,12 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select, update
 
+from crypto.keys import ReviewerKey
 from portal import create_app, db
 from portal.limits import limiter
 from portal.models import Blob, Report, Source, SourceSession
+from portal.recipients import register_recipient
+from portal.services import blob_store
 
 from .journey import get_codename, login, only_report_id, submit_report, text_of, token_in
 from .multipart_body import content_type, encode
@@ -112,8 +115,6 @@ def test_every_post_without_a_csrf_token_is_refused_and_stores_nothing(app, clie
         assert client.post(path, data=body, content_type=content_type()).status_code == 400, path
     assert {m: count(app, m) for m in before} == before
     with app.app_context():
-        from portal.services import blob_store
-
         assert list(blob_store().incoming.iterdir()) == []
 
 
@@ -131,20 +132,18 @@ def test_every_source_route_is_covered_by_the_csrf_test(app):
 
 @pytest.fixture
 def small_limit_app(settings):
+    """A portal taking uploads up to 64 KiB, with one reviewer to seal them to."""
     app = create_app(dataclasses.replace(settings, max_upload_bytes=64 * 1024))
     app.config["TESTING"] = True
+    with app.app_context():
+        register_recipient(db.get_session(), ReviewerKey.generate("r").bundle())
+        db.get_session().commit()
     yield app
     db.get_engine(app).dispose()
 
 
-def test_upload_over_the_limit_is_a_clean_413_leaving_nothing(small_limit_app, add_recipient):
+def test_upload_over_the_limit_is_a_clean_413_leaving_nothing(small_limit_app):
     app = small_limit_app
-    from crypto.keys import ReviewerKey
-    from portal.recipients import register_recipient
-
-    with app.app_context():
-        register_recipient(db.get_session(), ReviewerKey.generate("r").bundle())
-        db.get_session().commit()
     client = app.test_client()
     get_codename(client)
     big = bytes(3 * 1024 * 1024)
@@ -154,20 +153,12 @@ def test_upload_over_the_limit_is_a_clean_413_leaving_nothing(small_limit_app, a
     assert count(app, Report) == 0
     assert count(app, Blob) == 0
     with app.app_context():
-        from portal.services import blob_store
-
         assert list(blob_store().incoming.iterdir()) == []
         assert list(blob_store().root.iterdir()) == []
 
 
 def test_chunked_upload_over_the_limit_is_refused_too(small_limit_app):
     app = small_limit_app
-    from crypto.keys import ReviewerKey
-    from portal.recipients import register_recipient
-
-    with app.app_context():
-        register_recipient(db.get_session(), ReviewerKey.generate("r").bundle())
-        db.get_session().commit()
     client = app.test_client()
     get_codename(client)
     page = text_of(client.get("/report"))
@@ -187,8 +178,6 @@ def test_chunked_upload_over_the_limit_is_refused_too(small_limit_app):
     assert response.status_code == 413
     assert count(app, Report) == 0
     with app.app_context():
-        from portal.services import blob_store
-
         assert list(blob_store().incoming.iterdir()) == []
 
 

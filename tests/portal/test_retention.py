@@ -22,18 +22,8 @@ from portal.services import blob_store
 from portal.settings import Settings
 from portal.shred import shred_file
 from tests.portal.api_client import ApiClient
-from tests.portal.journey import get_codename, only_report_id, submit_report
-from tests.portal.test_acks import post_acks, signed_ack
-
-FILE = os.urandom(300_000)
-
-
-@pytest.fixture
-def report_id(app: Flask, client, recipient_key: ReviewerKey) -> str:
-    get_codename(client)
-    response = submit_report(client, files=[("evidence", "a.jpg", FILE, "image/jpeg")])
-    assert response.status_code == 303
-    return only_report_id(app)
+from tests.portal.api_helpers import post_acks, signed_ack
+from tests.portal.journey import get_codename, submit_report
 
 
 def _download_all(client, key: ReviewerKey) -> None:

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -37,11 +36,11 @@ from portal.store import BlobStore
 from portal.sweep import sweep
 from tests.conftest import POSTGRES_ENV, drop_everything
 from tests.conftest import postgres_url as conftest_postgres_url
+from tests.portal.installation import BIN, init_installation
 from tests.portal.multipart_body import content_type, encode
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 DAY = 24 * 3600
 GUNICORN = (str(BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"))
 MIB = 1024**2
@@ -82,23 +81,14 @@ def installation(tmp_path: Path, redis_url: str) -> Iterator[tuple[dict[str, str
     """A production installation (init, one reviewer) on PostgreSQL; yields (env, key)."""
     url = postgres_url()
     drop_everything(url)
-    key = ReviewerKey.generate("Reviewer")
-    bundle = tmp_path / "bundle.json"
-    bundle.write_text(key.bundle().to_json())
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AMANAT_", "GUNICORN_"))},
-        "AMANAT_ENV": "production",
+    settings = {
         "AMANAT_DATA_DIR": str(tmp_path / "shared"),
         "AMANAT_DATABASE_URL": url,
         "AMANAT_RATELIMIT_STORAGE": redis_url,
         "AMANAT_GUNICORN_WORKERS": "1",
         "AMANAT_GUNICORN_THREADS": "4",
     }
-    for args in (["init"], ["recipient", "add", str(bundle)]):
-        subprocess.run(
-            [str(BIN / "amanat-server"), *args], env=env, check=True, capture_output=True
-        )
-    yield env, key
+    yield init_installation(tmp_path, "Reviewer", settings)
     drop_everything(url)
 
 

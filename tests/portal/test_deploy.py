@@ -18,7 +18,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,11 +33,11 @@ from portal.check import Deployment, check_gunicorn, check_nginx
 from portal.models import Blob
 from portal.onion import onion_address
 from portal.settings import Settings
+from tests.portal.installation import BIN, init_installation
 from tests.portal.multipart_body import content_type, encode
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-BIN = Path(sys.executable).parent
 GUNICORN = (str(BIN / "gunicorn"), "--config", str(DEPLOY / "gunicorn.conf.py"))
 UNITS = ("amanat.service", "amanat-retention.service", "amanat-retention.timer")
 
@@ -48,23 +47,14 @@ def production_portal(
     tmp_path: Path, redis_url: str
 ) -> Iterator[tuple[dict[str, str], ReviewerKey]]:
     """A production data directory made with amanat-server init, one reviewer registered."""
-    key = ReviewerKey.generate("Deploy reviewer")
-    bundle = tmp_path / "bundle.json"
-    bundle.write_text(key.bundle().to_json())
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AMANAT_", "GUNICORN_"))},
+    settings = {
         "AMANAT_DATA_DIR": str(tmp_path / "data"),
-        "AMANAT_ENV": "production",
         "AMANAT_RATELIMIT_STORAGE": redis_url,
         "AMANAT_ONION_ADDRESS": onion_address(bytes(32)),
         "AMANAT_GUNICORN_WORKERS": "1",
         "AMANAT_GUNICORN_THREADS": "4",
     }
-    for args in (["init"], ["recipient", "add", str(bundle)]):
-        subprocess.run(
-            [str(BIN / "amanat-server"), *args], env=env, check=True, capture_output=True
-        )
-    yield env, key
+    yield init_installation(tmp_path, "Deploy reviewer", settings)
 
 
 @pytest.fixture

@@ -291,13 +291,10 @@ def check_onion(deployment: Deployment) -> list[Problem]:
     why = onion_problem(onion) if onion else "not set"
     if why is None:
         return []
-    return [
-        Problem(
-            f"AMANAT_ONION_ADDRESS {repr(onion) + ' ' if onion else ''}is not a v3 onion "
-            f"address: {why}",
-            "Set it to the content of /var/lib/tor/amanat/hostname (56 characters + .onion).",
-        )
-    ]
+    shown = f"{onion!r} " if onion else ""
+    what = f"AMANAT_ONION_ADDRESS {shown}is not a v3 onion address: {why}"
+    fix = "Set it to the content of /var/lib/tor/amanat/hostname (56 characters + .onion)."
+    return [Problem(what, fix)]
 
 
 def check_tor(deployment: Deployment) -> list[Problem]:
@@ -326,13 +323,9 @@ def check_disk(deployment: Deployment) -> list[Problem]:
     needed = FREE_UPLOADS * settings.max_upload_bytes
     if free >= needed:
         return []
-    return [
-        Problem(
-            f"only {free // MIB} MiB free under {settings.data_dir}; {FREE_UPLOADS} uploads "
-            f"at the limit need {needed // MIB} MiB",
-            "Free disk space, or lower AMANAT_MAX_UPLOAD_BYTES.",
-        )
-    ]
+    what = f"only {free // MIB} MiB free under {settings.data_dir}"
+    need = f"{FREE_UPLOADS} uploads at the limit need {needed // MIB} MiB"
+    return [Problem(f"{what}; {need}", "Free disk space, or lower AMANAT_MAX_UPLOAD_BYTES.")]
 
 
 def check_rate_limits(deployment: Deployment) -> list[Problem]:

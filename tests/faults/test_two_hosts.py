@@ -36,7 +36,7 @@ from portal.store import BlobStore
 from portal.sweep import sweep
 from tests.conftest import POSTGRES_ENV, drop_everything
 from tests.conftest import postgres_url as conftest_postgres_url
-from tests.portal.installation import BIN, init_installation
+from tests.portal.deployment import BIN, init_installation, listening, wait_until
 from tests.portal.multipart_body import content_type, encode
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -58,22 +58,6 @@ def postgres_url() -> str:
     finally:
         engine.dispose()
     return url
-
-
-def wait_until(predicate, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from bench.slow_clients import connections_of, established_inodes, worker_pids
 from bench.upload import Browser, free_port, new_source, token_of
 from crypto.envelope import Kind, open_bytes
 from crypto.keys import ReviewerKey
@@ -33,7 +34,7 @@ from portal.check import Deployment, check_gunicorn, check_nginx
 from portal.models import Blob
 from portal.onion import onion_address
 from portal.settings import Settings
-from tests.portal.installation import BIN, init_installation
+from tests.portal.deployment import BIN, init_installation, listening, wait_until
 from tests.portal.multipart_body import content_type, encode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +71,10 @@ def gunicorn(production_portal, tmp_path: Path):
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for(port, process)
-        yield port, env, key, tmp_path / "gunicorn.log"
+        wait_until(lambda: process.poll() is not None or listening(port), "gunicorn to start")
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited at start")
+        yield port, env, key, tmp_path / "gunicorn.log", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -82,21 +85,8 @@ def gunicorn(production_portal, tmp_path: Path):
         log.close()
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited at start")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
 def test_gunicorn_with_the_shipped_config_takes_a_report(gunicorn) -> None:
-    port, env, key, log = gunicorn
+    port, env, key, log, _ = gunicorn
     browser = Browser(port)
     new_source(browser)
     _, page, _ = browser.request("GET", "/report")
@@ -129,14 +119,16 @@ def test_gunicorn_with_the_shipped_config_takes_a_report(gunicorn) -> None:
 
 
 def test_a_slow_upload_does_not_hold_up_other_visitors(gunicorn) -> None:
-    port = gunicorn[0]
+    port, master = gunicorn[0], gunicorn[4]
     slow = socket.create_connection(("127.0.0.1", port))
     try:
         slow.sendall(
             b"POST /report HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n"
             b"Content-Type: " + content_type().encode() + b"\r\n\r\n" + b"-" * 1000
         )
-        time.sleep(1)
+        # The upload is taken by the one worker (and, its body begun, by a thread).
+        (worker,) = worker_pids(master)
+        wait_until(lambda: connections_of(worker, established_inodes(port)) == 1, "the upload")
         start = time.monotonic()
         status, _, _ = Browser(port).request("GET", "/")
         assert status == 200
@@ -269,7 +261,7 @@ def test_deploy_doc_covers_every_shipped_file() -> None:
 
 
 def test_a_path_with_a_line_break_neither_raises_nor_writes_the_path(gunicorn) -> None:
-    port, _, _, log = gunicorn
+    port, _, _, log, _ = gunicorn
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(
             b"GET /%0aX-Forged-Log-Line:%20admin%20login HTTP/1.1\r\n"

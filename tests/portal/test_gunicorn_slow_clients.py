@@ -18,8 +18,6 @@ import runpy
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +25,11 @@ import pytest
 
 from bench.slow_clients import connections_of, established_inodes, worker_pids
 from bench.upload import free_port
+from tests.portal.deployment import BIN, listening, wait_until
 from tests.portal.multipart_body import content_type
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "gunicorn.conf.py"
-BIN = Path(sys.executable).parent
 HELD_UPLOADS = 60
 
 
@@ -47,27 +45,11 @@ def shipped_gunicorn(tmp_path: Path) -> Iterator[tuple[int, int]]:
     command = [str(BIN / "gunicorn"), "--config", str(CONF), "--bind", f"127.0.0.1:{port}"]
     with subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env) as process:
         try:
-            wait_until(lambda: answers(port), "gunicorn to start")
+            wait_until(lambda: listening(port), "gunicorn to start", seconds=60)
             yield port, process.pid
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
-
-
-def answers(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def wait_until(condition, what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
 
 
 def hold_upload(port: int) -> socket.socket:
@@ -115,6 +97,7 @@ def test_landing_page_is_served_while_60_uploads_are_held(shipped_gunicorn) -> N
         wait_until(
             lambda: sum(connections_per_worker(port, master)) == HELD_UPLOADS,
             "gunicorn to accept every upload",
+            seconds=60,
         )
         assert max(connections_per_worker(port, master)) <= threads
         # (With one worker that is the point of the check above; the old

@@ -1,11 +1,15 @@
-"""A production installation made as an operator makes one, for the tests that run
-the shipped commands and servers (tests/portal/test_deploy.py, tests/faults)."""
+"""The shipped commands and servers run as in production, for the tests of deploy/
+and tests/faults: an installation made as an operator makes one, and bounded waits
+for a server to start or a condition to hold."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from crypto.keys import ReviewerKey
@@ -32,3 +36,21 @@ def init_installation(
             [str(BIN / "amanat-server"), *args], env=env, check=True, capture_output=True
         )
     return env, key
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> None:
+    """Return once condition() is true; AssertionError naming what after seconds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True

@@ -9,10 +9,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
+from crypto.kdf import MINIMAL
 from crypto.keys import ReviewerKey
+from crypto.source import derive_source_secrets, generate_codename
 from portal import create_app, db
 from portal.questionnaire import Questionnaire, load_questionnaire
 from portal.settings import Settings
+from portal.sources import create_source
 
 from .api_client import ApiClient
 from .journey import get_codename, only_report_id, submit_report
@@ -54,3 +57,12 @@ def report_id(app: Flask, client, recipient_key: ReviewerKey) -> str:
     response = submit_report(client, files=[("evidence", "a.jpg", FILE, "image/jpeg")])
     assert response.status_code == 303
     return only_report_id(app)
+
+
+@pytest.fixture
+def source(db_session):
+    """A source row in db_session, committed (as logging in with a new codename makes one)."""
+    derived = derive_source_secrets(generate_codename(), bytes(16), MINIMAL)
+    found = create_source(db_session, derived)
+    db_session.commit()  # release SQLite's write lock for fixtures that add reviewers
+    return found

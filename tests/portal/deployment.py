@@ -54,3 +54,10 @@ def listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -11,22 +11,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from crypto.archive import Lock
+from crypto.kdf import MINIMAL
 from portal import db
 from portal.backup import BackupError, create_backup
 from portal.cli import main
 from portal.models import Blob
 from portal.services import blob_store
-from tests.portal.journey import get_codename, only_report_id, submit_report
-from tests.portal.test_backup import LOCK
 
-
-@pytest.fixture
-def reported(app, client, recipient_key) -> str:
-    """The id of a report with a file, sent through the pages."""
-    get_codename(client)
-    files = [("evidence", "a.jpg", b"jpeg" * 50_000, "image/jpeg")]
-    assert submit_report(client, files=files).status_code == 303
-    return only_report_id(app)
+LOCK = Lock(passphrase=b"these tests are of integrity, not secrecy", cost=MINIMAL)
 
 
 def file_blob(app) -> tuple[Blob, object]:
@@ -41,7 +34,7 @@ def flip_a_byte(path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_corrupted_blob_is_named_and_the_backup_refused(app, settings, reported, tmp_path):
+def test_a_corrupted_blob_is_named_and_the_backup_refused(app, settings, report_id, tmp_path):
     row, path = file_blob(app)
     flip_a_byte(path)
     out = tmp_path / "backup.amanat"
@@ -53,7 +46,7 @@ def test_a_corrupted_blob_is_named_and_the_backup_refused(app, settings, reporte
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []
 
 
-def test_a_blob_edited_with_its_hash_is_caught_by_the_receipt(app, settings, reported, tmp_path):
+def test_a_blob_edited_with_its_hash_is_caught_by_the_receipt(app, settings, report_id, tmp_path):
     import hashlib
 
     row, path = file_blob(app)
@@ -71,7 +64,7 @@ def test_a_blob_edited_with_its_hash_is_caught_by_the_receipt(app, settings, rep
     assert row.id in str(refused.value)
 
 
-def test_check_deep_names_a_corrupted_blob(app, runner, reported):
+def test_check_deep_names_a_corrupted_blob(app, runner, report_id):
     row, path = file_blob(app)
     result = runner.invoke(main, ["check", "--deep"])
     assert f"blob {row.id}" not in result.output

@@ -29,8 +29,8 @@ from portal.recipients import register_recipient, revoke_recipient
 from portal.serverkey import load_or_create_signing_key
 from portal.settings import Settings, ensure_secret_key
 from portal.sources import installation_salt
+from tests.portal.deployment import closed_port
 from tests.portal.journey import get_codename, submit_report
-from tests.portal.test_limits import closed_port
 
 ONION = onion_address(bytes(range(32)))
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

@@ -10,49 +10,23 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import NotARecipientError
-from crypto.kdf import MINIMAL
 from crypto.manifest import open_file
 from crypto.receipts import Receipt, verify_receipt
-from crypto.source import derive_source_secrets, generate_codename
-from portal.intake import HoneypotFilled, choose_for, receive, store_report
+from portal.intake import HoneypotFilled, store_report
 from portal.models import Blob, Report
 from portal.multipart import Limits
 from portal.routing import NotAcceptingReports
-from portal.sources import create_source
 from portal.store import BlobStore
 
-from .multipart_body import BOUNDARY, encode
+from .intake_helpers import receive_body
+from .multipart_body import encode
 
 SERVER_KEY = SigningKey.generate()
-
-
-def accept_token(value):
-    if value != "good-token":
-        raise BadRequest("bad token")
 
 
 @pytest.fixture
 def store(tmp_path):
     return BlobStore(tmp_path / "data")
-
-
-@pytest.fixture
-def source(db_session):
-    derived = derive_source_secrets(generate_codename(), bytes(16), MINIMAL)
-    source = create_source(db_session, derived)
-    db_session.commit()  # release SQLite's write lock for fixtures that add reviewers
-    return source
-
-
-def receive_body(body, store, db_session, limits=None):
-    return receive(
-        io.BytesIO(body),
-        BOUNDARY.encode(),
-        store=store,
-        check_token=accept_token,
-        choose_recipients=choose_for(db_session),
-        limits=limits,
-    )
 
 
 def files_in(store):

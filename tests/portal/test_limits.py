@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,8 @@ from portal.services import blob_store
 from portal.settings import Settings, UnsafeConfigError
 from portal.sources import COOKIE_NAME, create_source, start_session
 
+from .deployment import closed_port
 from .journey import submit_report, text_of, token_in
-
-
-def closed_port() -> int:
-    """A local port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def production(tmp_path: Path, **env: str) -> Settings:

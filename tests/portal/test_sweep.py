@@ -9,25 +9,21 @@ import os
 import threading
 import time
 
-import pytest
 from nacl.signing import SigningKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.kdf import MINIMAL
-from crypto.source import derive_source_secrets, generate_codename
 from portal import db
 from portal.cli import main
 from portal.intake import store_report
 from portal.models import Blob
 from portal.services import blob_store
-from portal.sources import create_source
 from portal.store import BlobStore
 from portal.sweep import sweep
 
+from .intake_helpers import receive_body
 from .journey import get_codename, submit_report
 from .multipart_body import encode
-from .test_intake import receive_body
 
 DAY = 24 * 3600
 
@@ -41,14 +37,6 @@ def die(pending):
     """What a killed worker leaves: the pending file with no descriptor holding its lock."""
     os.close(pending.lock_fd)
     pending.lock_fd = -1
-
-
-@pytest.fixture
-def source(db_session):
-    derived = derive_source_secrets(generate_codename(), bytes(16), MINIMAL)
-    found = create_source(db_session, derived)
-    db_session.commit()
-    return found
 
 
 def test_sweep_removes_partial_uploads_and_orphans_but_keeps_reports(

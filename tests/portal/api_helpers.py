@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from crypto.acks import sign_ack
 from crypto.envelope import Kind, seal_bytes
@@ -89,15 +90,19 @@ def no_stray_files(app: Flask) -> bool:
         return {p.name for p in store.root.iterdir()} == names and not any(store.incoming.iterdir())
 
 
-def post_signed(reviewer: ApiClient, report_id: str, kind: str, envelope: bytes) -> dict:
-    """POST a reply or case event (kind "reply" or "event") signed as the console
-    signs it; the stored blob's listing, after a 201."""
+def post_sealed(reviewer: ApiClient, report_id: str, kind: str, envelope: bytes) -> TestResponse:
+    """POST a reply or case event (kind "reply" or "event") signed as the console signs it."""
     path, sign = {"reply": ("replies", reply_signature), "event": ("events", event_signature)}[kind]
-    response = reviewer.post_bytes(
+    return reviewer.post_bytes(
         f"/api/v1/reports/{report_id}/{path}",
         envelope,
         headers=sign(reviewer.key, report_id, envelope),
     )
+
+
+def post_signed(reviewer: ApiClient, report_id: str, kind: str, envelope: bytes) -> dict:
+    """post_sealed, answered 201: the stored blob's listing."""
+    response = post_sealed(reviewer, report_id, kind, envelope)
     assert response.status_code == 201, response.get_data(as_text=True)
     stored: dict = response.get_json()
     return stored

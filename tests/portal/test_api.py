@@ -18,7 +18,15 @@ from portal.models import Blob, Report, ReportRecipient
 from portal.services import blob_store
 
 from .api_client import ApiClient
-from .api_helpers import error_of, new_report, no_stray_files, reply_signature, rows, seal_reply
+from .api_helpers import (
+    error_of,
+    new_report,
+    no_stray_files,
+    post_signed,
+    reply_signature,
+    rows,
+    seal_reply,
+)
 from .journey import login, text_of
 
 # Reading another reviewer's report
@@ -77,11 +85,7 @@ def test_delete_removes_rows_and_blob_files(app: Flask, reviewer: ApiClient) -> 
     _, _, report_id = new_report(app, files=[("evidence", "a.txt", b"a", "text/plain")])
     (listed,) = [r for r in reviewer.reports() if r["id"] == report_id]
     envelope = seal_reply(listed)
-    reviewer.post_bytes(
-        f"/api/v1/reports/{report_id}/replies",
-        envelope,
-        headers=reply_signature(reviewer.key, report_id, envelope),
-    )
+    post_signed(reviewer, report_id, "reply", envelope)
     blobs = rows(app, Blob, report_id=report_id)
     assert {b.kind for b in blobs} == {"answers", "file", "reply"}
     with app.app_context():

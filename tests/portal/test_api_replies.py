@@ -25,6 +25,7 @@ from .api_helpers import (
     event_signature,
     new_report,
     no_stray_files,
+    post_sealed,
     post_signed,
     reply_signature,
     rows,
@@ -123,11 +124,7 @@ def test_reply_over_one_mib_is_413(app: Flask, reviewer: ApiClient) -> None:
     _, _, report_id = new_report(app)
     (listed,) = reviewer.reports()
     envelope = seal_reply(listed, text="x" * (1024**2))
-    response = reviewer.post_bytes(
-        f"/api/v1/reports/{report_id}/replies",
-        envelope,
-        headers=reply_signature(reviewer.key, report_id, envelope),
-    )
+    response = post_sealed(reviewer, report_id, "reply", envelope)
     assert error_of(response) == (413, "too_large")
     assert rows(app, Blob, kind="reply") == []
 
@@ -144,11 +141,7 @@ def test_reply_that_fails_to_store_leaves_no_row_and_no_file(
 
     monkeypatch.setattr(BlobStore, "commit", disk_full)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = reviewer.post_bytes(
-        f"/api/v1/reports/{report_id}/replies",
-        envelope,
-        headers=reply_signature(reviewer.key, report_id, envelope),
-    )
+    response = post_sealed(reviewer, report_id, "reply", envelope)
     assert error_of(response) == (500, "internal_error")
     assert rows(app, Blob, kind="reply") == []
     assert no_stray_files(app)

@@ -17,15 +17,13 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from nacl.signing import VerifyKey
-
 from crypto.roster import (
     Member,
     Roster,
     RosterError,
     canonical,
     from_signed,
-    organisation_fingerprint,
+    organisation_key_fingerprint,
     short_fingerprint,
 )
 
@@ -102,12 +100,10 @@ def pin_organisation(vault: Vault, expected: str) -> None:
     section = _section(vault)
     current = pinned_key(vault)
     if current is not None:
-        if text not in (current, _fingerprint(current)) and _digits(text) != _digits(
-            _fingerprint(current)
-        ):
+        known = organisation_key_fingerprint(current)
+        if text not in (current, known) and _digits(text) != _digits(known):
             raise RosterRefused(
-                "this vault already trusts another organisation key "
-                f"(fingerprint {_fingerprint(current)})"
+                f"this vault already trusts another organisation key (fingerprint {known})"
             )
         return
     section["expected"] = text
@@ -137,7 +133,7 @@ def accept_roster(vault: Vault, offered: Any) -> str | None:
         if key is not None:
             raise RosterRefused(
                 "the server sent no roster, but this vault trusts organisation key "
-                f"{_fingerprint(key)}; nothing was downloaded"
+                f"{organisation_key_fingerprint(key)}; nothing was downloaded"
             )
         return NO_ROSTER
     try:
@@ -161,7 +157,7 @@ def accept_roster(vault: Vault, offered: Any) -> str | None:
 
 
 def _first_pin(section: dict[str, Any], roster: Roster) -> str:
-    found = _fingerprint(roster.organisation_key)
+    found = organisation_key_fingerprint(roster.organisation_key)
     expected = section.get("expected")
     given = expected is not None and expected != roster.organisation_key
     if given and _digits(str(expected)) != _digits(found):
@@ -256,16 +252,12 @@ def roster_summary(vault: Vault) -> RosterSummary:
     return RosterSummary(
         pinned=key is not None,
         serial=_section(vault).get("serial"),
-        organisation_fingerprint=_fingerprint(key) if key else None,
+        organisation_fingerprint=organisation_key_fingerprint(key) if key else None,
     )
 
 
 def member_label(member: Member) -> str:
     return f"{member.name} ({short_fingerprint(member.fingerprint)})"
-
-
-def _fingerprint(key_b64: str) -> str:
-    return organisation_fingerprint(VerifyKey(base64.b64decode(key_b64)))
 
 
 def _digits(text: str) -> str:

@@ -43,6 +43,11 @@ def organisation_fingerprint(verify_key: VerifyKey) -> str:
     return " ".join(digits[i : i + 5] for i in range(0, 30, 5))
 
 
+def organisation_key_fingerprint(organisation_key: str) -> str:
+    """The fingerprint of an organisation key written as a roster holds it (base64)."""
+    return organisation_fingerprint(VerifyKey(from_b64(organisation_key)))
+
+
 def short_fingerprint(text: str) -> str:
     """The first two groups of a fingerprint: enough to tell colleagues apart on screen."""
     return " ".join(text.split()[:2])
@@ -151,6 +156,24 @@ class Roster:
 
     def revocation(self, verify_key: object) -> Revoked | None:
         return next((r for r in self.revoked if r.verify_key == verify_key), None)
+
+
+def describe(roster: Roster) -> list[str]:
+    """The roster as lines of text: serial, organisation key, members, revoked keys.
+
+    The coordinator's `amanat-admin roster show` and the operator's
+    `amanat-server roster show` print these same lines.
+    """
+    lines = [
+        f"Roster serial {roster.serial}",
+        f"Organisation key fingerprint: {organisation_key_fingerprint(roster.organisation_key)}",
+    ]
+    for member in roster.members:
+        regions = ",".join(member.regions) or "all regions"
+        lines.append(f"  {member.role:<11} {member.name}: {member.fingerprint} ({regions})")
+    for revoked in roster.revoked:
+        lines.append(f"  revoked     {revoked.name} (since serial {revoked.serial})")
+    return lines
 
 
 def canonical(obj: dict[str, Any]) -> bytes:

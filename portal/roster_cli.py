@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from pathlib import Path
 
 import click
-from nacl.signing import VerifyKey
 from sqlalchemy.orm import Session
 
-from crypto.roster import organisation_fingerprint
+from crypto.roster import describe, organisation_key_fingerprint
 from portal import db
 from portal.roster import RosterRefused, current_roster, publish_roster
 from portal.settings import ConfigError, Settings
@@ -58,7 +56,9 @@ def roster_publish(roster_file: Path, new_organisation_key: bool) -> None:
     click.echo(f"published roster serial {published.serial}: {len(published.members)} member(s)")
     for line in changes:
         click.echo(f"  {line}")
-    click.echo(f"organisation key fingerprint: {_fingerprint(published.organisation_key)}")
+    click.echo(
+        f"organisation key fingerprint: {organisation_key_fingerprint(published.organisation_key)}"
+    )
 
 
 @roster.command("show")
@@ -74,14 +74,5 @@ def roster_show() -> None:
     if current is None:
         click.echo("No roster published: reports go to every active recipient (tests only).")
         return
-    click.echo(f"roster serial {current.serial}")
-    click.echo(f"organisation key fingerprint: {_fingerprint(current.organisation_key)}")
-    for member in current.members:
-        regions = ",".join(member.regions) or "all regions"
-        click.echo(f"  {member.role} {member.name}: {member.fingerprint} ({regions})")
-    for revoked in current.revoked:
-        click.echo(f"  revoked {revoked.name} (since serial {revoked.serial})")
-
-
-def _fingerprint(organisation_key: str) -> str:
-    return organisation_fingerprint(VerifyKey(base64.b64decode(organisation_key)))
+    for line in describe(current):
+        click.echo(line)

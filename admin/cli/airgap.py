@@ -12,24 +12,15 @@ docs/DEPLOY.md, "Reviewing offline", gives the whole procedure.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from admin.airgap import import_bundle, write_outgoing
-from admin.cli import (
-    ask_new_passphrase,
-    check_kdf_allowed,
-    keyfile_option,
-    main,
-    make_client,
-    open_keyfile,
-    open_vault,
-    plain_errors,
-    proxy_option,
-    server_option,
-    vault_option,
-)
+from admin.cli.options import Reviewer, keyfile_option, plain_errors, with_server, with_vault
+from admin.cli.passphrases import ask_new_passphrase, check_kdf_allowed, open_keyfile
 from admin.courier import export_bundle, post_bundle, split_key
 from admin.media_bundle import BundleError, read_bundle
 from crypto.kdf import MODERATE, NAMED
@@ -41,7 +32,7 @@ out_option = click.option(
 bundle_argument = click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 
 
-@main.command("key-split")
+@click.command("key-split")
 @keyfile_option
 @click.option(
     "--courier-keyfile",
@@ -63,34 +54,28 @@ def key_split_command(keyfile: Path, courier_keyfile: Path, kdf: str) -> None:
     )
 
 
-@main.group("bundle")
+@click.group("bundle")
 def bundle_group() -> None:
     """Carry ciphertext by USB between an online courier and an offline machine."""
 
 
-def _bundle_errors(error: BundleError) -> click.ClickException:
-    return click.ClickException(f"{error} The bundle was refused.")
+@contextmanager
+def refusing_bad_bundles() -> Iterator[None]:
+    """Turn a BundleError into one line saying the bundle was refused."""
+    try:
+        yield
+    except BundleError as exc:
+        raise click.ClickException(f"{exc} The bundle was refused.") from exc
 
 
 @bundle_group.command("export")
-@keyfile_option
-@server_option
-@proxy_option
-@vault_option
+@with_server
 @out_option
 @click.option("--all", "everything", is_flag=True, help="Include what earlier bundles carried.")
-@plain_errors
-def export_command(
-    keyfile: Path,
-    server: str | None,
-    proxy: str | None,
-    vault_dir: Path,
-    out: Path,
-    everything: bool,
-) -> None:
+def export_command(reviewer: Reviewer, out: Path, everything: bool) -> None:
     """(Courier) Sync, then write a bundle of new ciphertext for the offline machine."""
-    vault = open_vault(vault_dir, keyfile)
-    with make_client(vault, server, proxy) as client:
+    vault = reviewer.open_vault()
+    with reviewer.client(vault) as client:
         result = export_bundle(vault, client, out, everything=everything)
     for refusal in result.sync.refused:
         click.echo(f"Refused {refusal}.", err=True)
@@ -106,10 +91,8 @@ def verify_command(path: Path, keyfile: Path, outgoing: bool) -> None:
     """Check a bundle whole (signature, every hash) without taking anything from it."""
     key = open_keyfile(keyfile)
     direction = "to-server" if outgoing else "to-offline"
-    try:
+    with refusing_bad_bundles():
         bundle = read_bundle(path, key.signing.verify_key, direction)
-    except BundleError as exc:
-        raise _bundle_errors(exc) from exc
     click.echo(
         f"Bundle number {bundle.seq} of {bundle.made}, {len(bundle.entries)} entr(ies): "
         "signature and every hash verify."
@@ -118,16 +101,12 @@ def verify_command(path: Path, keyfile: Path, outgoing: bool) -> None:
 
 @bundle_group.command("import")
 @bundle_argument
-@keyfile_option
-@vault_option
-@plain_errors
-def import_command(path: Path, keyfile: Path, vault_dir: Path) -> None:
+@with_vault
+def import_command(reviewer: Reviewer, path: Path) -> None:
     """(Offline) Take a courier's bundle into the vault, all of it or nothing."""
-    vault = open_vault(vault_dir, keyfile)
-    try:
+    vault = reviewer.open_vault()
+    with refusing_bad_bundles():
         result = import_bundle(vault, path)
-    except BundleError as exc:
-        raise _bundle_errors(exc) from exc
     if result.already:
         click.echo("This bundle was imported before; nothing changed.")
         return
@@ -138,13 +117,11 @@ def import_command(path: Path, keyfile: Path, vault_dir: Path) -> None:
 
 
 @bundle_group.command("outgoing")
-@keyfile_option
-@vault_option
+@with_vault
 @out_option
-@plain_errors
-def outgoing_command(keyfile: Path, vault_dir: Path, out: Path) -> None:
+def outgoing_command(reviewer: Reviewer, out: Path) -> None:
     """(Offline) Write your replies, case events and acknowledgements for the courier."""
-    vault = open_vault(vault_dir, keyfile)
+    vault = reviewer.open_vault()
     result = write_outgoing(vault, out)
     click.echo(
         f"Outgoing bundle written to {out}: {result.replies} reply(ies), {result.events} "
@@ -154,21 +131,12 @@ def outgoing_command(keyfile: Path, vault_dir: Path, out: Path) -> None:
 
 @bundle_group.command("post")
 @bundle_argument
-@keyfile_option
-@server_option
-@proxy_option
-@vault_option
-@plain_errors
-def post_command(
-    path: Path, keyfile: Path, server: str | None, proxy: str | None, vault_dir: Path
-) -> None:
+@with_server
+def post_command(reviewer: Reviewer, path: Path) -> None:
     """(Courier) Post an offline machine's outgoing bundle and say what the server accepted."""
-    vault = open_vault(vault_dir, keyfile)
-    with make_client(vault, server, proxy) as client:
-        try:
-            result = post_bundle(vault, client, path)
-        except BundleError as exc:
-            raise _bundle_errors(exc) from exc
+    vault = reviewer.open_vault()
+    with reviewer.client(vault) as client, refusing_bad_bundles():
+        result = post_bundle(vault, client, path)
     if result.already:
         click.echo("This bundle was posted before; nothing was sent again.")
         return
@@ -179,3 +147,6 @@ def post_command(
     click.echo(f"The server counted {result.acknowledged} acknowledgement(s).")
     if result.refused:
         raise click.ClickException(f"{len(result.refused)} item(s) were refused.")
+
+
+COMMANDS = (key_split_command, bundle_group)

@@ -14,9 +14,11 @@ import json
 from pathlib import Path
 
 import click
-from nacl.signing import VerifyKey
 
-from admin.roster import pinned_roster
+from admin.cli.options import open_vault
+from admin.cli.passphrases import ask_new_passphrase, check_kdf_allowed, open_keyfile
+from admin.reviewer_paths import default_vault
+from admin.roster import forget_organisation, pinned_roster
 from admin.vault import Vault, VaultError
 from crypto.errors import BadBundleError
 from crypto.kdf import MODERATE, NAMED
@@ -27,13 +29,11 @@ from crypto.roster import (
     Revoked,
     Roster,
     RosterError,
+    describe,
     from_signed,
-    organisation_fingerprint,
+    organisation_key_fingerprint,
     parse_unsigned,
 )
-
-# admin.cli adds this group to its own: its helpers are imported where they
-# run, so neither module needs the other whole at import time.
 
 roster_option = click.option(
     "--roster",
@@ -66,8 +66,6 @@ def _read(roster_file: Path) -> Roster:
 
 
 def _write_signed(roster_file: Path, draft: Roster, coordinator_key: Path) -> Roster:
-    from admin.cli import open_keyfile
-
     key = open_keyfile(coordinator_key)
     try:
         signed = draft.sign(key.signing)
@@ -82,17 +80,10 @@ def _write_signed(roster_file: Path, draft: Roster, coordinator_key: Path) -> Ro
 
 
 def _vault(vault_dir: Path | None, keyfile: Path) -> Vault:
-    from admin.cli import open_vault
-    from admin.reviewer_paths import default_vault
-
     try:
         return open_vault(vault_dir or default_vault(), keyfile)
     except VaultError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def _fingerprint(organisation_key: str) -> str:
-    return organisation_fingerprint(VerifyKey(base64.b64decode(organisation_key)))
 
 
 @roster.command("init")
@@ -108,8 +99,6 @@ def _fingerprint(organisation_key: str) -> str:
 @click.option("--kdf", type=click.Choice(sorted(NAMED)), default="moderate", show_default=True)
 def roster_init(name: str, coordinator_key: Path, roster_file: Path, kdf: str) -> None:
     """Make the organisation key (in a new coordinator key file) and an empty roster."""
-    from admin.cli import ask_new_passphrase, check_kdf_allowed
-
     check_kdf_allowed(kdf)
     for path in (coordinator_key, roster_file):
         if path.exists():
@@ -118,7 +107,7 @@ def roster_init(name: str, coordinator_key: Path, roster_file: Path, kdf: str) -
     write_keyfile(coordinator_key, key, ask_new_passphrase(), NAMED.get(kdf, MODERATE))
     organisation_key = base64.b64encode(bytes(key.signing.verify_key)).decode("ascii")
     _write_signed(roster_file, Roster(organisation_key, 1), coordinator_key)
-    click.echo(f"Organisation key fingerprint: {_fingerprint(organisation_key)}")
+    click.echo(f"Organisation key fingerprint: {organisation_key_fingerprint(organisation_key)}")
     click.echo(
         "Every reviewer pins it: amanat-admin sync --organisation-key '<fingerprint>'. "
         "Read it to them in person or by phone; keep the coordinator key file offline.",
@@ -218,13 +207,8 @@ def roster_show(roster_file: Path | None, keyfile: Path | None, vault_dir: Path 
         shown = pinned
     else:
         raise click.UsageError("Give --roster FILE, or --keyfile for your vault's roster.")
-    click.echo(f"Roster serial {shown.serial}")
-    click.echo(f"Organisation key fingerprint: {_fingerprint(shown.organisation_key)}")
-    for member in shown.members:
-        regions = ",".join(member.regions) or "all regions"
-        click.echo(f"  {member.role:<11} {member.name}: {member.fingerprint} ({regions})")
-    for revoked in shown.revoked:
-        click.echo(f"  revoked     {revoked.name} (since serial {revoked.serial})")
+    for line in describe(shown):
+        click.echo(line)
 
 
 @roster.command("repin")
@@ -239,9 +223,10 @@ def roster_repin(organisation_key: str, keyfile: Path, vault_dir: Path | None) -
     Only ever on a coordinator's word in person or by phone: the server
     cannot prove a new organisation key.
     """
-    from admin.roster import forget_organisation
-
     vault = _vault(vault_dir, keyfile)
     forget_organisation(vault, organisation_key)
     vault.save()
     click.echo("The next sync pins the organisation key with this fingerprint, and no other.")
+
+
+COMMANDS = (roster,)

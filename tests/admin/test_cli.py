@@ -6,7 +6,8 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from admin.cli import TEST_KDF_SWITCH, main
+from admin.cli import main
+from admin.cli.passphrases import TEST_KDF_SWITCH
 from crypto.kdf import INTERACTIVE
 from crypto.keys import RecipientBundle, read_keyfile
 
@@ -71,13 +72,22 @@ def test_whoami_shows_name_and_fingerprint(tmp_path):
     assert bundle["fingerprint"] in result.output
 
 
-def test_keygen_asks_twice_when_no_passphrase_is_in_the_environment(tmp_path):
-    result = CliRunner().invoke(
+def keygen_with(tmp_path, env, *args, typed=None):
+    """keygen --name N --keyfile tmp_path/k, with typed as the terminal's input."""
+    return CliRunner().invoke(
         main,
-        ["keygen", "--name", "N", "--keyfile", str(tmp_path / "k"), "--kdf", "minimal"],
-        input="first passphrase\nother passphrase\nfirst passphrase\nfirst passphrase\n",
-        env={"AMANAT_PASSPHRASE": ""},
+        ["keygen", "--name", "N", "--keyfile", str(tmp_path / "k"), *args],
+        env=env,
+        input=typed,
     )
+
+
+TYPED = {"AMANAT_PASSPHRASE": ""}  # no passphrase in the environment: keygen asks for one
+
+
+def test_keygen_asks_twice_when_no_passphrase_is_in_the_environment(tmp_path):
+    typed = "first passphrase\nother passphrase\nfirst passphrase\nfirst passphrase\n"
+    result = keygen_with(tmp_path, TYPED, "--kdf", "minimal", typed=typed)
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output
     assert read_keyfile(tmp_path / "k", "first passphrase").name == "N"
@@ -86,12 +96,6 @@ def test_keygen_asks_twice_when_no_passphrase_is_in_the_environment(tmp_path):
 # -- the test-only KDF cost and the passphrase rules (issue 13 item 13) --------------
 
 OUTSIDE_TESTS = {TEST_KDF_SWITCH: None}  # CliRunner removes a variable given as None
-
-
-def keygen_with(tmp_path, env, *args):
-    return CliRunner().invoke(
-        main, ["keygen", "--name", "N", "--keyfile", str(tmp_path / "k"), *args], env=env
-    )
 
 
 def test_the_reported_command_writes_no_key_file_outside_tests(tmp_path):
@@ -130,12 +134,7 @@ def test_a_short_passphrase_from_the_environment_is_refused(tmp_path, passphrase
 
 
 def test_a_short_typed_passphrase_is_refused(tmp_path):
-    result = CliRunner().invoke(
-        main,
-        ["keygen", "--name", "N", "--keyfile", str(tmp_path / "k"), "--kdf", "minimal"],
-        input="short\nshort\n",
-        env={"AMANAT_PASSPHRASE": ""},
-    )
+    result = keygen_with(tmp_path, TYPED, "--kdf", "minimal", typed="short\nshort\n")
     assert result.exit_code == 2
     assert "The passphrase is too short" in result.output
     assert not (tmp_path / "k").exists()

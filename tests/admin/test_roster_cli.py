@@ -1,4 +1,4 @@
-"""The coordinator's roster commands: revoke, sign again, and a lost coordinator key."""
+"""The coordinator's roster commands: revoke, sign again, show, and a lost coordinator key."""
 
 from __future__ import annotations
 
@@ -124,3 +124,13 @@ def test_revoke_sign_and_a_lost_coordinator_key(tmp_path, app, runner, live_serv
     with ApiClient(live_server.url, aigul) as api:
         note = sync(vault, api).roster_note
     assert new_fingerprint in str(note) and first_fingerprint != new_fingerprint
+
+
+def test_the_operator_is_shown_the_roster_as_the_coordinator_is(tmp_path, app, runner, coordinator):
+    args, fingerprint = _init(coordinator, tmp_path, "org")
+    coordinator("roster", "add", _bundle(tmp_path, ReviewerKey.generate("Айгуль")), *args)
+    assert runner.invoke(server_main, ["roster", "publish", args[1]]).exit_code == 0
+    operator = runner.invoke(server_main, ["roster", "show"])
+    assert operator.exit_code == 0, operator.output
+    assert operator.output == coordinator("roster", "show", *args[:2]).output
+    assert fingerprint in operator.output and "Айгуль" in operator.output

@@ -390,7 +390,7 @@ def test_counting_rules_are_on_the_console_page(stub_console):
 
 
 def test_cli_writes_csv_and_html_with_small_cells_hidden(tmp_path, monkeypatch, stub_rows):
-    monkeypatch.setattr("admin.cli.open_vault", lambda _dir, _key: StubVault(stub_rows))
+    monkeypatch.setattr("admin.cli.options.open_vault", lambda _dir, _key: StubVault(stub_rows))
     key = tmp_path / "me.key"
     key.write_text("stub")
     out, page = tmp_path / "csv", tmp_path / "report.html"

@@ -115,7 +115,7 @@ def test_the_command_line_counts_only_consenting_reports(tmp_path, monkeypatch):
     data = rows()
     by_id = {r.report_id: r for r in data}
     monkeypatch.setattr(admin.stats, "case_state_of", lambda _vault, rid: by_id[rid].case)
-    monkeypatch.setattr("admin.cli.open_vault", lambda _dir, _key: StubVault(data))
+    monkeypatch.setattr("admin.cli.options.open_vault", lambda _dir, _key: StubVault(data))
     key = tmp_path / "me.key"
     key.write_text("stub")
     result = CliRunner().invoke(main, ["stats", "--keyfile", str(key), "--lang", "en"])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -54,6 +54,8 @@ from portal.settings import (
 )
 from portal.store import BlobStore
 from portal.sweep import sweep as sweep_store
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _settings() -> Settings:
@@ -141,13 +143,8 @@ def recipient() -> None:
 def recipient_add(bundle_file: Path, regions: str) -> None:
     """Register the reviewer whose public bundle is BUNDLE.json."""
     settings = _settings()
-    try:
-        bundle = RecipientBundle.from_json(bundle_file.read_bytes())
-        region_list = parse_regions(regions, settings.regions)
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {bundle_file}: {exc.strerror}") from None
-    except (BadBundleError, RecipientError) as exc:
-        raise click.ClickException(str(exc)) from None
+    bundle = _read_bundle(bundle_file)
+    region_list = _regions(regions, settings)
     with _session(settings) as session:
         if current_roster_data(session) is not None:
             raise click.ClickException(
@@ -160,9 +157,29 @@ def recipient_add(bundle_file: Path, regions: str) -> None:
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"added recipient {added.id}: {added.name}")
-        click.echo(f"fingerprint: {added.fingerprint}")
-        click.echo(f"regions: {_regions_text(added)}")
-        click.echo("Compare the fingerprint with the reviewer over the phone or in person.")
+        _echo_new_key(added)
+
+
+def _read_bundle(bundle_file: Path) -> RecipientBundle:
+    try:
+        return RecipientBundle.from_json(bundle_file.read_bytes())
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {bundle_file}: {exc.strerror}") from None
+    except BadBundleError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _regions(regions: str, settings: Settings) -> list[str]:
+    try:
+        return parse_regions(regions, settings.regions)
+    except RecipientError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_new_key(added: Recipient) -> None:
+    click.echo(f"fingerprint: {added.fingerprint}")
+    click.echo(f"regions: {_regions_text(added)}")
+    click.echo("Compare the fingerprint with the reviewer over the phone or in person.")
 
 
 @recipient.command("list")
@@ -202,13 +219,8 @@ def recipient_replace(old_id: int, bundle_file: Path, regions: str | None) -> No
     on the old key's reports (docs/DEPLOY.md, "A reviewer replaces a key").
     """
     settings = _settings()
-    try:
-        bundle = RecipientBundle.from_json(bundle_file.read_bytes())
-        region_list = None if regions is None else parse_regions(regions, settings.regions)
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {bundle_file}: {exc.strerror}") from None
-    except (BadBundleError, RecipientError) as exc:
-        raise click.ClickException(str(exc)) from None
+    bundle = _read_bundle(bundle_file)
+    region_list = None if regions is None else _regions(regions, settings)
     with _session(settings) as session:
         try:
             added = replace_recipient(session, old_id, bundle, region_list)
@@ -216,9 +228,7 @@ def recipient_replace(old_id: int, bundle_file: Path, regions: str | None) -> No
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"recipient {old_id} is revoked; added recipient {added.id}: {added.name}")
-        click.echo(f"fingerprint: {added.fingerprint}")
-        click.echo(f"regions: {_regions_text(added)}")
-        click.echo("Compare the fingerprint with the reviewer over the phone or in person.")
+        _echo_new_key(added)
         _warn_stranded(session)
 
 
@@ -236,14 +246,12 @@ def recipient_revoke(recipient_id: int) -> None:
         _warn_stranded(session)
 
 
+def _grace_option(help: str) -> Callable[[F], F]:
+    return click.option("--grace-seconds", default=3600, show_default=True, type=int, help=help)
+
+
 @main.command()
-@click.option(
-    "--grace-seconds",
-    default=3600,
-    show_default=True,
-    type=int,
-    help="Leave anything younger alone (partial uploads: at least a day).",
-)
+@_grace_option("Leave anything younger alone (partial uploads: at least a day).")
 def sweep(grace_seconds: int) -> None:
     """Delete partial uploads and blobs no report refers to (left by a killed worker)."""
 
@@ -254,13 +262,7 @@ def sweep(grace_seconds: int) -> None:
 
 
 @main.command()
-@click.option(
-    "--grace-seconds",
-    default=3600,
-    show_default=True,
-    type=int,
-    help="Leave orphan blobs younger than this alone (partial uploads: at least a day).",
-)
+@_grace_option("Leave orphan blobs younger than this alone (partial uploads: at least a day).")
 def purge(grace_seconds: int) -> None:
     """Shred what the server no longer needs (run daily: deploy/amanat-retention.timer).
 
@@ -280,21 +282,15 @@ def purge(grace_seconds: int) -> None:
     )
 
 
+def _file_option(name: str, help: str) -> Callable[[F], F]:
+    return click.option(name, type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
 @main.command()
-@click.option(
-    "--nginx-conf",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The nginx configuration in front of the portal, if any.",
-)
-@click.option(
-    "--gunicorn-conf",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The gunicorn configuration file (deploy/gunicorn.conf.py).",
-)
-@click.option(
-    "--torrc",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The torrc of the onion service (/etc/tor/torrc): its address and port are checked.",
+@_file_option("--nginx-conf", "The nginx configuration in front of the portal, if any.")
+@_file_option("--gunicorn-conf", "The gunicorn configuration file (deploy/gunicorn.conf.py).")
+@_file_option(
+    "--torrc", "The torrc of the onion service (/etc/tor/torrc): its address and port are checked."
 )
 @click.option(
     "--deep",

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from nacl.signing import SigningKey
 
+from admin.actions import log_custody
 from admin.case import load_case
 from admin.cli import main
 from admin.client import ApiClient
@@ -130,6 +131,14 @@ def test_custody_event_is_queued_offline_and_posted_at_sync(vault, report_id, li
         hashlib.sha256(PHOTO).hexdigest(),
         hashlib.sha256(VIDEO).hexdigest(),
     }
+
+
+def test_every_files_custody_event_is_kept_when_the_server_is_away(vault, report_id):
+    blob_ids = [b["id"] for b in file_blobs(vault, report_id)]
+    assert not log_custody(vault, None, report_id, blob_ids, "share")
+    queued = load_case(vault, report_id).history
+    assert sorted(i.event["data"]["blob_id"] for i in queued) == sorted(blob_ids)
+    assert {i.status for i in queued} == {"pending"}
 
 
 def test_evidence_package_holds_the_original_bytes_and_the_custody_log(

@@ -49,6 +49,21 @@ class EventSignature(TypedDict):
     receipt: str
 
 
+class Statement(TypedDict):
+    """What the packer signs (statement.json); evidence_verify and verify_package.py read it."""
+
+    v: int
+    format: str  # "amanat-evidence-package"
+    report_id: str
+    packed_day: str
+    packer: dict[str, Any]  # the packer's RecipientBundle.to_dict()
+    receipt_key: str
+    files: list[PackedFile]
+    custody: list[CustodyEntry]
+    events: list[EventSignature]
+    roster_entry: dict[str, Any] | None  # the packer's roster Member.to_dict(), if pinned
+
+
 def statement(
     report_id: str,
     day: str,
@@ -61,18 +76,18 @@ def statement(
 ) -> bytes:
     """The canonical bytes the packing reviewer signs (purpose evidence-package)."""
     return canonical.encode(
-        {
-            "v": 1,
-            "format": "amanat-evidence-package",
-            "report_id": report_id,
-            "packed_day": day,
-            "packer": packer,
-            "receipt_key": receipt_key,
-            "files": files,
-            "custody": custody,
-            "events": events,
-            "roster_entry": roster_entry,
-        }
+        Statement(
+            v=1,
+            format="amanat-evidence-package",
+            report_id=report_id,
+            packed_day=day,
+            packer=packer,
+            receipt_key=receipt_key,
+            files=files,
+            custody=custody,
+            events=events,
+            roster_entry=roster_entry,
+        )
     )
 
 

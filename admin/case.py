@@ -46,7 +46,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from admin.case_events import CaseError, HistoryItem, load_events, submit_event
+from admin.case_events import HistoryItem, load_events
 from admin.case_types import (
     Act,
     CaseEvent,
@@ -260,15 +260,4 @@ def case_state(vault: Vault, report_id: str) -> CaseState:
     return load_case(vault, report_id).state
 
 
-# CaseError and submit_event are made in admin.case_events; they are named here
-# too for the callers that make one event beside reading the case.
-__all__ = [
-    "MISSING_EVENT",
-    "Case",
-    "CaseError",
-    "case_state",
-    "empty_state",
-    "fold",
-    "load_case",
-    "submit_event",
-]
+__all__ = ["MISSING_EVENT", "Case", "case_state", "empty_state", "fold", "load_case"]

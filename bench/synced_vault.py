@@ -3,7 +3,7 @@
 Each report is what admin.sync keeps: a listing checked by
 admin.sync.check_listing (the reviewer as its only recipient), its answers
 sealed to the reviewer's key (kind REPORT), and for about a third of the
-reports one to three case events made, sealed and signed as admin.case
+reports one to three case events made, sealed and signed as admin.case_events
 makes them (priority, a response, an assignee). Seeded, so every run makes
 the same reports. Blob files are written without fsync: this is a bench
 fixture, not a sync.
@@ -19,7 +19,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from admin.case import make_event
+from admin.case_events import make_event
 from admin.case_vocab import PERPETRATOR_TYPES, VIOLATION_TYPES
 from admin.sync import check_listing
 from admin.vault import Vault

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from admin.case import case_state, load_case, submit_event
+from admin.case import case_state, load_case
+from admin.case_events import submit_event
 from admin.console import sync as console_sync
 from admin.vault import Vault
 from tests.admin.two_reviewers import FILE_BYTES, api, own_event

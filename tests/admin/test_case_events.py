@@ -7,7 +7,8 @@ import hashlib
 
 from nacl.public import PublicKey
 
-from admin.case import case_state, load_case, submit_event
+from admin.case import case_state, load_case
+from admin.case_events import submit_event
 from admin.sync import sync
 from admin.vault import Vault
 from crypto.envelope import Kind, seal_bytes

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from admin.case import case_state, load_events, submit_event
+from admin.case import case_state
+from admin.case_events import load_events, submit_event
 from admin.case_numbers import case_numbers
 from admin.cli import main as admin_main
 from admin.client import ApiClient

@@ -45,7 +45,7 @@ def vault(tmp_path: Path, key: ReviewerKey) -> Vault:
 
 def queue(vault: Vault, report_id: str, kind: str = "set_priority") -> None:
     """Queue an event by this reviewer, as a console without a connection does."""
-    from admin.case import make_event
+    from admin.case_events import make_event
 
     data = (
         {"priority": "urgent"}

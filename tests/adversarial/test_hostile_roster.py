@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select
 
-from admin.case import case_state, load_case, submit_event
+from admin.case import case_state, load_case
+from admin.case_events import submit_event
 from admin.cli import main as admin_main
 from admin.client import ApiClient
 from admin.roster import UNAPPROVED, pin_organisation, unapproved_recipients

@@ -7,7 +7,8 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import delete
 
-from admin.case import MISSING_EVENT, load_case, submit_event
+from admin.case import MISSING_EVENT, load_case
+from admin.case_events import submit_event
 from admin.cli import main as admin_main
 from admin.client import ApiClient
 from admin.sync import sync

@@ -14,6 +14,7 @@ sync says so.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -237,6 +238,17 @@ def unapproved_recipients(vault: Vault, report: VaultReport) -> list[UnapprovedR
         for r in report.recipients
         if _approved(roster, r) is None
     ]
+
+
+def unapproved_reports(vault: Vault, reports: Iterable[VaultReport]) -> set[str]:
+    """The ids of the reports that list a recipient the pinned roster does not approve.
+
+    unapproved_recipients() for many reports, with the roster's signature checked once.
+    """
+    roster = pinned_roster(vault)
+    if roster is None:
+        return set()
+    return {r.id for r in reports if any(_approved(roster, x) is None for x in r.recipients)}
 
 
 def _approved(roster: Roster, recipient: RecipientListing) -> Member | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from portal.questionnaire import in_danger, region_of
 
@@ -118,34 +118,49 @@ def _last_activity(report: VaultReport) -> str:
     return max([report.updated_day or "", report.created_day or "", *days])
 
 
-def answer_fields(answers: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What a row takes from a report's answers (None if unreadable), as JSON-ready values.
+class AnswerFields(NamedTuple):
+    """What a row takes from a report's answers (the inbox's sealed cache keeps these)."""
 
-    The inbox's sealed cache (admin/triage_cache.py) keeps exactly this.
-    """
+    region: str | None
+    violation_types: tuple[str, ...]
+    perpetrator_types: tuple[str, ...]
+    needs: tuple[str, ...]
+    danger: bool
+
+
+class CaseFields(NamedTuple):
+    """What a row takes from a report's folded case state."""
+
+    responded: bool
+    assignee: str | None
+    priority: str | None
+
+
+def answer_fields(answers: Mapping[str, Any] | None) -> AnswerFields:
+    """The row's fields from a report's answers (None if unreadable)."""
     answers = answers or {}
-    return {
-        "region": region_of(answers),
-        "violation_types": list(_codes(answers.get("violation_types"))),
-        "perpetrator_types": list(_codes(answers.get("perpetrator_types"))),
-        "needs": list(_codes(answers.get("needs"))),
-        "danger": in_danger(answers),
-    }
+    return AnswerFields(
+        region=region_of(answers),
+        violation_types=_codes(answers.get("violation_types")),
+        perpetrator_types=_codes(answers.get("perpetrator_types")),
+        needs=_codes(answers.get("needs")),
+        danger=in_danger(answers),
+    )
 
 
-def case_fields(case: Mapping[str, Any]) -> dict[str, Any]:
-    """What a row takes from a report's folded case state, as JSON-ready values."""
-    return {
-        "responded": bool(case.get("responses")),
-        "assignee": case.get("assignee"),
-        "priority": case.get("priority"),
-    }
+def case_fields(case: Mapping[str, Any]) -> CaseFields:
+    """The row's fields from a report's folded case state (admin.case's contract)."""
+    return CaseFields(
+        responded=bool(case.get("responses")),
+        assignee=case.get("assignee"),
+        priority=case.get("priority"),
+    )
 
 
 def row_of(
-    report: VaultReport, answered: Mapping[str, Any], cased: Mapping[str, Any], number: str = ""
+    report: VaultReport, answered: AnswerFields, cased: CaseFields, number: str = ""
 ) -> TriageRow:
-    """One inbox row from a VaultReport and the fields of answer_fields() and case_fields()."""
+    """One inbox row from a VaultReport and the fields of its answers and its case."""
     return TriageRow(
         report_id=report.id,
         number=number,
@@ -153,15 +168,15 @@ def row_of(
         read=report.read,
         created_day=report.created_day,
         last_activity=_last_activity(report),
-        region=answered["region"],
-        violation_types=tuple(answered["violation_types"]),
-        perpetrator_types=tuple(answered["perpetrator_types"]),
-        needs=tuple(answered["needs"]),
-        danger=answered["danger"],
-        responded=cased["responded"],
+        region=answered.region,
+        violation_types=answered.violation_types,
+        perpetrator_types=answered.perpetrator_types,
+        needs=answered.needs,
+        danger=answered.danger,
+        responded=cased.responded,
         awaiting_reply=_awaiting(report.blobs),
-        assignee=cased["assignee"],
-        priority=cased["priority"],
+        assignee=cased.assignee,
+        priority=cased.priority,
     )
 
 

@@ -7,21 +7,25 @@ after an unlock or a big sync. A row needs little of that
 here, per report, each under a fingerprint of everything it was computed from:
 
 - the answers' fields: the reviewer's own keys, and the answers blob as
-  listed (id, SHA-256) and as held in the vault (file size and mtime);
+  listed (id, SHA-256) and whether the vault holds its file;
 - the case's fields: the reviewer's own keys, the organisation section of
   the index (the pinned roster, which decides whose events count), the
-  report's recipients, every event blob (listing, signature, file) and every
-  event queued for it.
+  report's recipients, every event blob (id, SHA-256, author key,
+  signature, whether its file is held) and every event queued for it.
 
 An entry whose fingerprint does not match is never used; it is computed
-again, so a new event re-folds that report's case and nothing else, and a
-blob replaced on disk (re-sealed, damaged) is read again.
+again, so a new event (or an event file fetched at last) re-folds that
+report's case and nothing else. Answers that do not open are not kept:
+they are tried again at every inbox, as before. A blob file is never
+rewritten under the same id except by re-sealing to a new key, which
+deletes this cache (admin.rekey); file sizes and times are not part of the
+fingerprints (a stat of each of 17,000 blobs cost a fifth of the page).
 
 The cache is a sealed side file (admin.vault_sealed: sealed to the
 reviewer's own box key, replaced whole through crypto.private_files), so
 nothing decrypted lands on disk in the clear. A cache file that is damaged,
 of another version, or sealed to another key is dropped and built again,
-never an error. Re-sealing the vault to a new key (admin.rekey) deletes it.
+never an error.
 """
 
 from __future__ import annotations
@@ -30,40 +34,72 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from admin.case import load_case
 from admin.roster import SECTION as ROSTER_SECTION
-from admin.triage import answer_fields, case_fields
+from admin.triage import AnswerFields, CaseFields, answer_fields, case_fields
 from admin.vault import Vault, VaultError, VaultReport
 from admin.vault_sealed import load_side, save_side, side_path
 
 SIDE_NAME = "triage_cache"
 # Bump when answer_fields(), case_fields() or the case fold (admin.case) change
-# what they give for the same blobs: entries of another version are dropped.
-VERSION = 1
-ANSWERS, CASE = "a", "c"
+# what they give for the same blobs: a cache of another version is dropped.
+VERSION = 2
 Reader = Callable[[str], Mapping[str, Any] | None]
-Fields = tuple[dict[str, Any], dict[str, Any]]
-_ANSWER_TYPES = {
-    "region": (str, type(None)),
-    "violation_types": list,
-    "perpetrator_types": list,
-    "needs": list,
-    "danger": bool,
-}
-_CASE_TYPES = {"responded": bool, "assignee": (str, type(None)), "priority": (str, type(None))}
+Fields = tuple[AnswerFields, CaseFields]
+# The sealed file lists each entry as [fingerprint, *fields]; in memory it is
+# (fingerprint, fields), tuples all through, which the cycle collector soon stops
+# scanning (10,000 reports' worth of dicts made each full collection slower).
+AnswerEntry = tuple[str, AnswerFields]
+CaseEntry = tuple[str, CaseFields]
+
+
+def _codes(value: Any) -> bool:
+    # set(map(type)): all() over a generator cost a third of opening the cache.
+    return type(value) is list and set(map(type, value)) <= {str}
+
+
+def _text(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _answer_entry(row: Any) -> AnswerEntry | None:
+    """(fingerprint, answer fields) from the sealed file's list, or None if malformed."""
+    if type(row) is not list or len(row) != 6:
+        return None
+    fingerprint, region, violations, perpetrators, needs, danger = row
+    if not (type(fingerprint) is str and _text(region) and type(danger) is bool):
+        return None
+    if not (_codes(violations) and _codes(perpetrators) and _codes(needs)):
+        return None
+    return fingerprint, AnswerFields(
+        region, tuple(violations), tuple(perpetrators), tuple(needs), danger
+    )
+
+
+def _case_entry(row: Any) -> CaseEntry | None:
+    """(fingerprint, case fields) from the sealed file's list, or None if malformed."""
+    if type(row) is not list or len(row) != 4:
+        return None
+    fingerprint, responded, assignee, priority = row
+    if not (type(fingerprint) is str and type(responded) is bool):
+        return None
+    if not (_text(assignee) and _text(priority)):
+        return None
+    return fingerprint, CaseFields(responded, assignee, priority)
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=12).hexdigest()
 
 
 class Stamps:
     """The fingerprints of the reports of one vault, as it is now (made once per inbox)."""
 
     def __init__(self, vault: Vault) -> None:
-        self.vault = vault
+        # One listing of the folder (has_blob for each of 17,000 blobs took longer).
+        self._held = set(os.listdir(vault.blobs_dir))
         own = bytes(vault.key.box.public_key) + bytes(vault.key.signing.verify_key)
         organisation = json.dumps(vault.section(ROSTER_SECTION), sort_keys=True)
         self._answers_base = _digest(str(VERSION), own.hex())
@@ -72,45 +108,56 @@ class Stamps:
         for report_id, envelope, _signature in vault.pending_events():
             self._pending.setdefault(report_id, []).append(hashlib.sha256(envelope).hexdigest())
 
-    def _file(self, blob_id: str) -> str:
-        """The blob's file as held now: size and mtime, or absent."""
-        try:
-            found = os.stat(self.vault.blob_path(blob_id))
-        except (OSError, VaultError):
-            return "absent"
-        return f"{found.st_size}:{found.st_mtime_ns}"
-
-    def answers(self, report: VaultReport) -> str:
-        blob = next((b for b in report.blobs if b.get("kind") == "answers"), None)
-        if blob is None:
-            return _digest(self._answers_base, "no answers")
-        return _digest(
-            self._answers_base, str(blob["id"]), str(blob.get("sha256")), self._file(blob["id"])
+    def of(self, report: VaultReport) -> tuple[str, str]:
+        """The report's fingerprints: (of its answers, of its case)."""
+        held = self._held
+        answers = [self._answers_base]
+        case = [self._case_base]
+        case += (
+            f"{r.get('verify_key')}|{r.get('box_key')}|{r.get('name')}" for r in report.recipients
         )
-
-    def case(self, report: VaultReport) -> str:
-        parts = [self._case_base, json.dumps(report.recipients, sort_keys=True)]
         for blob in report.blobs:
-            if blob.get("kind") == "event":
-                parts += [str(blob.get(k)) for k in ("id", "sha256", "author_key", "signature")]
-                parts.append(self._file(blob["id"]))
-        parts += self._pending.get(report.id, [])
-        return _digest(*parts)
+            kind, blob_id = blob.get("kind"), blob["id"]
+            if kind == "event":
+                case.append(
+                    f"{blob_id}|{blob.get('sha256')}|{blob_id in held}|"
+                    f"{blob.get('author_key')}|{blob.get('signature')}"
+                )
+            elif kind == "answers" and len(answers) == 1:  # the first, as Vault.answers reads
+                answers.append(f"{blob_id}|{blob.get('sha256')}|{blob_id in held}")
+        case += self._pending.get(report.id, ())
+        return _digest(*answers), _digest(*case)
 
 
-def _well_typed(value: Any, types: dict[str, Any]) -> bool:
-    return (
-        isinstance(value, dict)
-        and value.keys() == types.keys()
-        and all(isinstance(value[k], t) for k, t in types.items())
-    )
+E = TypeVar("E")
+
+
+def _unpack(found: Any, entry: Callable[[Any], E | None]) -> dict[str, E]:
+    """Report id to (fingerprint, fields) from the sealed file; malformed entries left out."""
+    if not isinstance(found, dict):
+        return {}
+    entries = {}
+    for report_id, row in found.items():
+        unpacked = entry(row)
+        if unpacked is not None:
+            entries[str(report_id)] = unpacked
+    return entries
+
+
+def _pack(entries: Mapping[str, tuple[str, tuple[Any, ...]]]) -> dict[str, list[Any]]:
+    return {rid: [fp, *fields] for rid, (fp, fields) in entries.items()}
 
 
 class TriageCache:
-    """Per report: [fingerprint, fields] for its answers ("a") and for its case ("c")."""
+    """Report id to (fingerprint, fields) for its answers, and for its case."""
 
-    def __init__(self, entries: dict[str, dict[str, list[Any]]] | None = None) -> None:
-        self.entries: dict[str, dict[str, list[Any]]] = entries or {}
+    def __init__(
+        self,
+        answers: dict[str, AnswerEntry] | None = None,
+        cases: dict[str, CaseEntry] | None = None,
+    ) -> None:
+        self.answers: dict[str, AnswerEntry] = answers or {}
+        self.cases: dict[str, CaseEntry] = cases or {}
         self.changed = False
 
     @classmethod
@@ -120,27 +167,22 @@ class TriageCache:
             data = load_side(vault, SIDE_NAME)
         except VaultError:
             return cls()  # damaged or sealed to another key: built again
-        found = data.get("reports")
-        if data.get("version") != VERSION or not isinstance(found, dict):
+        if data.get("version") != VERSION:
             return cls()
-        return cls({str(k): v for k, v in found.items() if isinstance(v, dict)})
+        return cls(
+            _unpack(data.get("answers"), _answer_entry), _unpack(data.get("cases"), _case_entry)
+        )
 
     def save(self, vault: Vault) -> None:
         """Seal the cache into vault if anything was added since it was loaded or saved."""
         if self.changed:
-            save_side(vault, SIDE_NAME, {"version": VERSION, "reports": self.entries})
+            data = {
+                "version": VERSION,
+                "answers": _pack(self.answers),
+                "cases": _pack(self.cases),
+            }
+            save_side(vault, SIDE_NAME, data)
             self.changed = False
-
-    def _get(self, report_id: str, part: str, fingerprint: str) -> dict[str, Any] | None:
-        found = self.entries.get(report_id, {}).get(part)
-        if not isinstance(found, list) or len(found) != 2 or found[0] != fingerprint:
-            return None
-        types = _ANSWER_TYPES if part == ANSWERS else _CASE_TYPES
-        return found[1] if _well_typed(found[1], types) else None
-
-    def _put(self, report_id: str, part: str, fingerprint: str, value: dict[str, Any]) -> None:
-        self.entries.setdefault(report_id, {})[part] = [fingerprint, value]
-        self.changed = True
 
     def fields(
         self, vault: Vault, reports: Iterable[VaultReport], read: Reader
@@ -151,34 +193,43 @@ class TriageCache:
         so it is tried again next time).
         """
         stamps = Stamps(vault)
-        return {r.id: (self._answers(r, stamps, read), self._case(r, stamps)) for r in reports}
-
-    def _answers(self, report: VaultReport, stamps: Stamps, read: Reader) -> dict[str, Any]:
-        fingerprint = stamps.answers(report)
-        found = self._get(report.id, ANSWERS, fingerprint)
-        if found is None:
-            answers = read(report.id)
-            found = answer_fields(answers)
-            if answers is not None or not any(b.get("kind") == "answers" for b in report.blobs):
-                self._put(report.id, ANSWERS, fingerprint, found)
+        found = {}
+        for report in reports:
+            answers, case = stamps.of(report)
+            found[report.id] = (
+                self._answers(report, answers, read),
+                self._case(vault, report, case),
+            )
         return found
 
-    def _case(self, report: VaultReport, stamps: Stamps) -> dict[str, Any]:
-        fingerprint = stamps.case(report)
-        found = self._get(report.id, CASE, fingerprint)
-        if found is None:
-            found = case_fields(load_case(stamps.vault, report.id).state)
-            self._put(report.id, CASE, fingerprint, found)
-        return found
+    def _answers(self, report: VaultReport, fingerprint: str, read: Reader) -> AnswerFields:
+        found = self.answers.get(report.id)
+        if found is not None and found[0] == fingerprint:
+            return found[1]
+        answers = read(report.id)
+        fields = answer_fields(answers)
+        if answers is not None or not any(b.get("kind") == "answers" for b in report.blobs):
+            self.answers[report.id] = (fingerprint, fields)
+            self.changed = True
+        return fields
+
+    def _case(self, vault: Vault, report: VaultReport, fingerprint: str) -> CaseFields:
+        found = self.cases.get(report.id)
+        if found is not None and found[0] == fingerprint:
+            return found[1]
+        fields = case_fields(load_case(vault, report.id).state)
+        self.cases[report.id] = (fingerprint, fields)
+        self.changed = True
+        return fields
 
     def absorb(self, other: TriageCache) -> None:
         """Take other's entries (another Vault instance's, e.g. a background sync's)."""
-        for report_id, parts in other.entries.items():
-            mine = self.entries.setdefault(report_id, {})
-            for part, entry in parts.items():
-                if mine.get(part) != entry:
-                    mine[part] = entry
-                    self.changed = True
+        changed = any(self.answers.get(k) != v for k, v in other.answers.items()) or any(
+            self.cases.get(k) != v for k, v in other.cases.items()
+        )
+        self.answers.update(other.answers)
+        self.cases.update(other.cases)
+        self.changed = self.changed or changed
 
 
 def readable_answers(vault: Vault) -> Reader:

@@ -4,9 +4,11 @@ Each report is what admin.sync keeps: a listing checked by
 admin.sync.check_listing (the reviewer as its only recipient), its answers
 sealed to the reviewer's key (kind REPORT), and for about a third of the
 reports one to three case events made, sealed and signed as admin.case_events
-makes them (priority, a response, an assignee). Seeded, so every run makes
-the same reports. Blob files are written without fsync: this is a bench
-fixture, not a sync.
+makes them (priority, a response, an assignee). The vault has pinned its
+organisation's signed roster, which names the reviewer, as a sync does
+first (every check of an event's author and of a report's recipients reads
+it). Seeded, so every run makes the same reports. Blob files are written
+without fsync: this is a bench fixture, not a sync.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from typing import Any
 
 from admin.case_events import make_event
 from admin.case_vocab import PERPETRATOR_TYPES, VIOLATION_TYPES
+from admin.roster import accept_roster, pinned_key
 from admin.sync import check_listing
 from admin.vault import Vault
 from crypto import canonical
 from crypto.envelope import Kind, seal_bytes
 from crypto.keys import ReviewerKey
+from crypto.roster import Member, Roster
 
 REGIONS = ("bishkek", "osh_city", "batken", "chuy", "issyk_kul", "jalal_abad", "naryn", "osh")
 NEEDS = ("legal_aid", "medical", "psychological", "shelter")
@@ -124,8 +128,21 @@ def add_event(vault: Vault, report_id: str, kind: str, data: Any) -> str:
     return blob_id
 
 
+def pin_roster(vault: Vault) -> None:
+    """Accept a roster signed by a new organisation key that names the vault's reviewer."""
+    organisation = ReviewerKey.generate("Bench organisation")
+    member = Member.from_bundle(vault.key.bundle(), ())
+    draft = Roster(_b64(bytes(organisation.signing.verify_key)), 1, (member,))
+    accept_roster(vault, draft.sign(organisation.signing).to_dict())
+
+
 def fill_vault(vault: Vault, count: int, seed: int = 7, first: int = 0) -> list[str]:
-    """Add count synced reports (ids first..first+count) to vault, save it, return their ids."""
+    """Add count synced reports (ids first..first+count) to vault, save it, return their ids.
+
+    Pins a roster first if the vault has none.
+    """
+    if pinned_key(vault) is None:
+        pin_roster(vault)
     rng = random.Random(seed + first)
     ids = []
     for n in range(first, first + count):

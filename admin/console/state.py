@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from admin.case_types import CaseState
+from admin.triage_cache import TriageCache
 from admin.vault import Vault
 from crypto.keys import ReviewerKey
 
@@ -36,8 +36,8 @@ class Unlocked:
     notices: list[tuple[str, str]] = field(default_factory=list)
     # Decrypted answers by report id, so the inbox can filter by region.
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # Folded case states by report id, with the event ids they were folded from.
-    cases: dict[str, tuple[Any, CaseState]] = field(default_factory=dict)
+    # What the inbox's rows need of each report (admin/triage_cache.py), once opened.
+    triage_cache: TriageCache | None = None
 
     def notify(self, category: str, text: str) -> None:
         self.notices.append((category, text))

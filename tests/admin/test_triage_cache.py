@@ -10,9 +10,9 @@ from admin import triage_cache
 from admin.case import load_case
 from admin.rekey import reseal_vault
 from admin.triage import row_of, triage_row
-from admin.triage_cache import SIDE_NAME, TriageCache, readable_answers
+from admin.triage_cache import SIDE_NAME, VERSION, TriageCache, readable_answers
 from admin.vault import Vault, VaultError
-from admin.vault_sealed import save_side, side_path
+from admin.vault_sealed import load_side, save_side, side_path
 from bench.synced_vault import add_event, add_report, fill_vault
 from crypto import canonical
 from crypto.keys import ReviewerKey
@@ -123,16 +123,22 @@ def test_a_new_event_invalidates_only_that_reports_entry(vault, monkeypatch):
     assert rows == uncached_rows(vault)
 
 
-def test_a_fetched_event_file_and_a_replaced_blob_are_read_again(vault, key, monkeypatch):
+def test_an_event_file_that_goes_or_arrives_refolds_only_its_case(vault, monkeypatch):
     cache = TriageCache.load(vault)
     cached_rows(vault, cache)
     counting = Counting(vault)
     monkeypatch.setattr(triage_cache, "load_case", counting.load_case)
-    answers = vault.blob_path("marked-a")
-    answers.write_bytes(answers.read_bytes())  # the same bytes, a new file: read again
-    assert cached_rows(vault, cache, counting.answers) == uncached_rows(vault)
-    assert sorted(counting.read) == ["marked", "r0000002"]
-    assert counting.folded == []
+    (event,) = vault.event_blobs("danger")
+    held = vault.blob_path(event["id"])
+    kept = held.read_bytes()
+    held.unlink()  # not in the vault: the event is rejected until it is fetched
+    gone = cached_rows(vault, cache, counting.answers)
+    assert gone == uncached_rows(vault) and gone["danger"].assignee is None  # type: ignore[attr-defined]
+    held.write_bytes(kept)  # fetched
+    back = cached_rows(vault, cache, counting.answers)
+    assert back == uncached_rows(vault) and back["danger"].assignee == ASSIGNEE  # type: ignore[attr-defined]
+    assert counting.folded == ["danger", "danger"]
+    assert counting.read == ["r0000002", "r0000002"]  # only the unreadable answers, each time
 
 
 @pytest.mark.parametrize(
@@ -152,24 +158,27 @@ def test_a_damaged_or_foreign_cache_is_dropped_and_rebuilt(vault, damage):
         save_side(
             Vault(vault.path, ReviewerKey.generate("Other")),
             SIDE_NAME,
-            {"version": 1, "reports": {}},
+            {"version": VERSION, "answers": {}, "cases": {}},
         )
     elif damage == "old version":
-        save_side(vault, SIDE_NAME, {"version": 0, "reports": cache.entries})
+        cache.changed = True
+        cache.save(vault)
+        old = load_side(vault, SIDE_NAME)
+        save_side(vault, SIDE_NAME, {**old, "version": VERSION - 1})
     else:
         # Sealed to the right key, but the fields are not what a row takes.
-        bad = {
-            r: {"a": [e["a"][0], {"region": 7}], "c": "x"}
-            for r, e in cache.entries.items()
-            if "a" in e
-        }
-        save_side(vault, SIDE_NAME, {"version": 1, "reports": bad})
+        answers = {r: [fp, 7, [], [], [], False] for r, (fp, _f) in cache.answers.items()}
+        cases = {r: [fp, True, None, None, "x"] for r, (fp, _f) in cache.cases.items()}
+        some = next(iter(cache.answers))
+        answers[some] = [cache.answers[some][0], None, [1], [], [], False]
+        save_side(vault, SIDE_NAME, {"version": VERSION, "answers": answers, "cases": cases})
 
     rebuilt = TriageCache.load(vault)
     assert cached_rows(vault, rebuilt) == expected
     assert rebuilt.changed
     rebuilt.save(vault)
-    assert TriageCache.load(vault).entries == rebuilt.entries
+    again = TriageCache.load(vault)
+    assert (again.answers, again.cases) == (rebuilt.answers, rebuilt.cases)
 
 
 def test_nothing_decrypted_lands_on_disk_in_the_clear(vault):
@@ -177,7 +186,7 @@ def test_nothing_decrypted_lands_on_disk_in_the_clear(vault):
     cached_rows(vault, cache)
     cache.save(vault)
     assert side_path(vault, SIDE_NAME).exists()
-    assert any(e["c"][1]["assignee"] == ASSIGNEE for e in cache.entries.values())
+    assert any(fields.assignee == ASSIGNEE for _fp, fields in cache.cases.values())
     for path in vault.path.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
@@ -205,10 +214,10 @@ def test_reseal_drops_the_cache_and_the_new_key_rebuilds_it(vault, key):
 
 def test_warm_computes_the_reports_a_sync_fetched(vault, key, monkeypatch):
     warmed = triage_cache.warm(vault, ["marked", "danger", "marked"])
-    assert set(warmed.entries) == {"marked", "danger"}
+    assert set(warmed.answers) == set(warmed.cases) == {"marked", "danger"}
     mine = TriageCache.load(vault)
     mine.absorb(warmed)
-    assert mine.changed and set(mine.entries) == {"marked", "danger"}
+    assert mine.changed and set(mine.answers) == set(mine.cases) == {"marked", "danger"}
     mine.save(vault)
     counting = Counting(vault)
     monkeypatch.setattr(triage_cache, "load_case", counting.load_case)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from admin import triage_cache
-from admin.case import make_event
+from admin.case_events import make_event
 from admin.console import sync as console_sync
 from admin.triage_cache import SIDE_NAME
 from admin.vault import Vault

@@ -157,6 +157,45 @@ class Roster:
     def revocation(self, verify_key: object) -> Revoked | None:
         return next((r for r in self.revoked if r.verify_key == verify_key), None)
 
+    # The coordinator's edits: each returns the next roster, unsigned, to sign.
+
+    def with_member(self, member: Member) -> Roster:
+        """The next roster (serial one higher) with member on it, in place of their old entry.
+
+        Raises RosterError if member's key was revoked: a revoked key is never added again.
+        """
+        if self.revocation(member.verify_key) is not None:
+            raise RosterError("this key was revoked; a revoked key is never added again")
+        others = tuple(m for m in self.members if m.verify_key != member.verify_key)
+        return Roster(self.organisation_key, self.serial + 1, (*others, member), self.revoked)
+
+    def find(self, who: str) -> Member:
+        """The member whose fingerprint (its digits) or name is who; RosterError unless just one."""
+        digits = "".join(c for c in who if c.isdigit())
+        found = [
+            m
+            for m in self.members
+            if m.name == who or (digits and "".join(m.fingerprint.split()) == digits)
+        ]
+        if len(found) != 1:
+            many = "no" if not found else "more than one"
+            raise RosterError(f"{many} member matches {who!r}; give a fingerprint")
+        return found[0]
+
+    def without(self, member: Member) -> Roster:
+        """The next roster with member taken off and their keys revoked as of its serial."""
+        serial = self.serial + 1
+        members = tuple(m for m in self.members if m != member)
+        revoked = (*self.revoked, Revoked(member.name, member.box_key, member.verify_key, serial))
+        return Roster(self.organisation_key, serial, members, revoked)
+
+    def renumbered(self, serial: int | None = None) -> Roster:
+        """This roster under serial (default one higher); RosterError unless it is higher."""
+        new_serial = self.serial + 1 if serial is None else serial
+        if new_serial <= self.serial:
+            raise RosterError(f"the serial only grows: give more than {self.serial}")
+        return Roster(self.organisation_key, new_serial, self.members, self.revoked)
+
 
 def describe(roster: Roster) -> list[str]:
     """The roster as lines of text: serial, organisation key, members, revoked keys.

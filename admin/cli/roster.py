@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from admin.cli.options import open_vault
+from admin.cli.options import open_vault, sentence
 from admin.cli.passphrases import ask_new_passphrase, check_kdf_allowed, open_keyfile
 from admin.reviewer_paths import default_vault
 from admin.roster import forget_organisation, pinned_roster
@@ -26,7 +26,6 @@ from crypto.keys import RecipientBundle, ReviewerKey, write_keyfile
 from crypto.roster import (
     ROLES,
     Member,
-    Revoked,
     Roster,
     RosterError,
     describe,
@@ -131,10 +130,10 @@ def roster_add(
         raise click.ClickException(f"{bundle_file}: {exc}") from exc
     region_list = tuple(r.strip() for r in regions.split(",") if r.strip())
     member = Member.from_bundle(bundle, region_list, role)
-    if current.revocation(member.verify_key) is not None:
-        raise click.ClickException("This key was revoked; a revoked key is never added again.")
-    others = tuple(m for m in current.members if m.verify_key != member.verify_key)
-    draft = Roster(current.organisation_key, current.serial + 1, (*others, member), current.revoked)
+    try:
+        draft = current.with_member(member)
+    except RosterError as exc:
+        raise click.ClickException(sentence(str(exc))) from exc
     _write_signed(roster_file, draft, coordinator_key)
     click.echo(f"{member.name}: fingerprint {member.fingerprint}; compare it with them.")
 
@@ -146,23 +145,11 @@ def roster_add(
 def roster_revoke(who: str, roster_file: Path, coordinator_key: Path) -> None:
     """Revoke the member WHO (their fingerprint, or their name if it is unique), and sign again."""
     current = _read(roster_file)
-    digits = "".join(c for c in who if c.isdigit())
-    found = [
-        m
-        for m in current.members
-        if m.name == who or (digits and "".join(m.fingerprint.split()) == digits)
-    ]
-    if len(found) != 1:
-        raise click.ClickException(
-            f"{'No' if not found else 'More than one'} member matches {who!r}; give a fingerprint."
-        )
-    (gone,) = found
-    serial = current.serial + 1
-    members = tuple(m for m in current.members if m != gone)
-    revoked = (*current.revoked, Revoked(gone.name, gone.box_key, gone.verify_key, serial))
-    _write_signed(
-        roster_file, Roster(current.organisation_key, serial, members, revoked), coordinator_key
-    )
+    try:
+        draft = current.without(current.find(who))
+    except RosterError as exc:
+        raise click.ClickException(sentence(str(exc))) from exc
+    _write_signed(roster_file, draft, coordinator_key)
 
 
 @roster.command("sign")
@@ -181,10 +168,10 @@ def roster_sign(serial: int | None, roster_file: Path, coordinator_key: Path) ->
         raise click.ClickException(f"Cannot read {roster_file}: {exc.strerror}.") from exc
     except (ValueError, RosterError) as exc:
         raise click.ClickException(f"{roster_file} is not a roster: {exc}") from exc
-    new_serial = current.serial + 1 if serial is None else serial
-    if new_serial <= current.serial:
-        raise click.ClickException(f"The serial only grows: give more than {current.serial}.")
-    draft = Roster(current.organisation_key, new_serial, current.members, current.revoked)
+    try:
+        draft = current.renumbered(serial)
+    except RosterError as exc:
+        raise click.ClickException(sentence(str(exc))) from exc
     _write_signed(roster_file, draft, coordinator_key)
 
 

@@ -89,3 +89,29 @@ def test_a_revoked_key_cannot_also_be_a_member() -> None:
 def test_malformed_rosters_are_refused(data) -> None:
     with pytest.raises(RosterError):
         from_signed(data)
+
+
+def test_a_revoked_key_is_never_added_again() -> None:
+    gone = Roster(ORG_KEY, 3, (ALICE, BOB)).without(BOB)
+    assert gone.members == (ALICE,) and gone.serial == 4
+    assert gone.revocation(BOB.verify_key) == Revoked(BOB.name, BOB.box_key, BOB.verify_key, 4)
+    with pytest.raises(RosterError, match="never added again"):
+        gone.with_member(BOB)
+
+
+def test_a_member_is_found_by_fingerprint_or_by_a_name_only_one_has() -> None:
+    twins = Member.from_bundle(ReviewerKey.generate("Айгуль").bundle())
+    roster = Roster(ORG_KEY, 3, (ALICE, BOB, twins))
+    assert roster.find(BOB.name) == BOB
+    assert roster.find(ALICE.fingerprint.replace(" ", "")) == ALICE
+    with pytest.raises(RosterError, match="more than one member"):
+        roster.find("Айгуль")
+    with pytest.raises(RosterError, match="no member"):
+        roster.find("Мошенник")
+
+
+def test_the_serial_only_grows() -> None:
+    roster = Roster(ORG_KEY, 3, (ALICE,))
+    assert roster.renumbered().serial == 4 and roster.renumbered(100).serial == 100
+    with pytest.raises(RosterError, match="only grows"):
+        roster.renumbered(3)

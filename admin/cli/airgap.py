@@ -121,8 +121,7 @@ def import_command(reviewer: Reviewer, path: Path) -> None:
 @out_option
 def outgoing_command(reviewer: Reviewer, out: Path) -> None:
     """(Offline) Write your replies, case events and acknowledgements for the courier."""
-    vault = reviewer.open_vault()
-    result = write_outgoing(vault, out)
+    result = write_outgoing(reviewer.open_vault(), out)
     click.echo(
         f"Outgoing bundle written to {out}: {result.replies} reply(ies), {result.events} "
         f"event(s), {result.acks} acknowledgement(s). Nothing in it decrypts anything."

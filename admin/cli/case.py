@@ -12,16 +12,14 @@ from admin.actions import add_event
 from admin.case import MISSING_EVENT, Case, load_case
 from admin.case_events import CaseError
 from admin.case_types import CaseState
-from admin.cli.options import Reviewer, sentence, with_server, with_vault
+from admin.cli.options import Reviewer, one_report, sentence, with_server
 
 # How the history marks an event's check; anything else was rejected.
 _MARKS = {"verified": "ok", "pending": "queued"}
 
 
 @click.command("case")
-@click.argument("report_id")
-@with_vault
-@click.option("--json", "as_json", is_flag=True, help="Print the state and history as JSON.")
+@one_report(json_help="Print the state and history as JSON.")
 def case_command(reviewer: Reviewer, report_id: str, as_json: bool) -> None:
     """Show a report's case record (folded from its signed events) and its history."""
     vault = reviewer.open_vault()

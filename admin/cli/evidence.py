@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from admin.actions import log_custody
-from admin.cli.options import Reviewer, with_server, with_vault
+from admin.cli.options import Reviewer, one_report, with_server
 from admin.file_lookup import FileNotFound, find_file
 from admin.vault import Vault
 
@@ -83,9 +83,7 @@ def verify_package_command(package: Path, receipt_key: str | None) -> None:
 
 
 @click.command("verify")
-@click.argument("report_id")
-@with_vault
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@one_report(json_help="Print JSON instead of text.")
 def verify_command(reviewer: Reviewer, report_id: str, as_json: bool) -> None:
     """Check each file: the server's receipt, the ciphertext, the plaintext and its manifest."""
     from admin.custody import checks_json, verify_report

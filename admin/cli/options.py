@@ -3,6 +3,7 @@
 A command that works on the vault takes `@with_vault`, one that also talks to
 the server `@with_server`: each adds the usual options (--keyfile, --vault,
 and --server, --proxy) and hands the command a `Reviewer` holding them.
+`@one_report` is `@with_vault` for a command that shows one report (and --json).
 """
 
 from __future__ import annotations
@@ -143,3 +144,13 @@ def with_server(command: Callable[..., R]) -> Callable[..., R]:
         return command(reviewer=Reviewer(keyfile, vault_dir, server, proxy), **kwargs)
 
     return keyfile_option(server_option(proxy_option(vault_option(plain_errors(wrapper)))))
+
+
+def one_report(json_help: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """For a command that reads one report: REPORT_ID, `with_vault`'s options, then --json."""
+
+    def decorate(command: Callable[..., R]) -> Callable[..., R]:
+        as_json = click.option("--json", "as_json", is_flag=True, help=json_help)
+        return click.argument("report_id")(with_vault(as_json(command)))
+
+    return decorate

@@ -13,7 +13,7 @@ import click
 
 from admin.actions import reply, set_status
 from admin.case import MISSING_EVENT, load_case
-from admin.cli.options import Reviewer, with_server, with_vault
+from admin.cli.options import Reviewer, one_report, with_server, with_vault
 from admin.roster import NO_ROSTER, UNAPPROVED, roster_summary, unapproved_recipients
 from admin.vault import Entry, FileEntry, Vault, VaultError, VaultReport
 from crypto.manifest import Manifest
@@ -46,9 +46,7 @@ def list_command(reviewer: Reviewer) -> None:
 
 
 @click.command("show")
-@click.argument("report_id")
-@with_vault
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@one_report(json_help="Print JSON instead of text.")
 def show_command(reviewer: Reviewer, report_id: str, as_json: bool) -> None:
     """Decrypt a report in memory and show it: answers, narrative, files, conversation."""
     vault = reviewer.open_vault()

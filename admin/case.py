@@ -19,7 +19,7 @@ event whose signature fails, whose author is not a reviewer of the report,
 whose author field is not its signer, whose report id is another report's,
 or whose content is malformed is rejected: listed, never applied.
 
-**Contract** (used by admin/stats.py; do not change the keys)::
+**Contract** (used by admin/stats/; do not change the keys)::
 
     case_state(vault, report_id) -> {
         "qualification": {"violation": bool | None, "by": str | None},

@@ -2,9 +2,9 @@
 
     .venv/bin/python -m bench.stats [--cases 10000] [--rounds 5]
 
-The cases are CaseRows made by tests.admin.test_stats.generate_cases (seeded,
+The cases are CaseRows made by tests.admin.stats.cases.generate_cases (seeded,
 so every run counts the same data). Timed, best and median of the rounds:
-(a) admin.stats.compute_stats over all cases; (b) the whole /stats page
+(a) admin.stats.counting.compute_stats over all cases; (b) the whole /stats page
 through the Flask test client, on a console unlocked with a stub vault that
 hands out the generated answers and case states (no decryption: reading the
 vault is measured by bench.sync). (b) includes (a), the translated view, the
@@ -17,25 +17,16 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import admin.stats
+import admin.stats.case_rows
 from admin.console.app import create_console
-from admin.stats import compute_stats
+from admin.stats.counting import compute_stats
+from bench.timing import timed
 from crypto.keys import ReviewerKey
-from tests.admin.test_stats import StubVault, generate_cases
+from tests.admin.stats.cases import StubVault, generate_cases
 
 TARGET_SECONDS = 2.0
-
-
-def timed(action, rounds: int) -> list[float]:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = generate_cases(args.cases, seed=2021)
     by_id = {r.report_id: r for r in rows}
-    admin.stats.case_state_of = lambda _vault, report_id: by_id[report_id].case  # type: ignore[assignment]
+    admin.stats.case_rows.case_state_of = lambda _vault, report_id: by_id[report_id].case  # type: ignore[assignment]
 
     counting = timed(lambda: compute_stats(rows, None, None), args.rounds)
     with tempfile.TemporaryDirectory() as folder:

@@ -49,8 +49,9 @@ def stats_command(
     html_file: Path | None,
 ) -> None:
     """Count clients, cases and breakdowns for programme reports; small counts are hidden."""
-    from admin.stats import compute_stats, load_case_rows
-    from admin.stats_render import print_html, report_text, report_view, translations, write_csv_dir
+    from admin.stats.case_rows import load_case_rows
+    from admin.stats.counting import compute_stats
+    from admin.stats.render import print_html, report_text, report_view, translations, write_csv_dir
 
     if (start and end) and end < start:
         raise click.UsageError("--to is before --from.")

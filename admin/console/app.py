@@ -20,7 +20,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Response
 
 import templates
-from admin import stats_views
 from admin.console import airgap as console_airgap
 from admin.console import case as console_case
 from admin.console import errors as console_errors
@@ -29,6 +28,7 @@ from admin.console import origin as console_origin
 from admin.console import templates as console_templates
 from admin.console import views as console_views
 from admin.console.state import Keyring
+from admin.stats import views as stats_views
 from portal.languages import COOKIE_NAME, DEFAULT_LANGUAGE, LANGUAGES
 from portal.security_headers import SECURITY_HEADERS
 

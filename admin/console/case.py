@@ -25,7 +25,7 @@ from admin.console.consent import consents_of, missing_for_event, refusal, uncon
 from admin.console.inbox import answers_of
 from admin.console.state import Unlocked
 from admin.stats import N_
-from admin.stats_render import LABELS
+from admin.stats.render import LABELS
 from admin.vault import UnknownReportError, VaultError
 from portal.questionnaire import load_questionnaire
 

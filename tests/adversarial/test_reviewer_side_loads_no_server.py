@@ -27,7 +27,7 @@ SHARED = {
 SERVER_LIBRARIES = ("sqlalchemy", "alembic", "flask_limiter", "psycopg", "gunicorn")
 # The reviewer's web console is a Flask app (case_history renders its history in the
 # UI language with Flask-Babel); the rest of admin/ is not.
-WEB_MODULES = ("admin.console", "admin.stats_views", "admin.case_history")
+WEB_MODULES = ("admin.console", "admin.stats.views", "admin.case_history")
 
 
 def admin_modules() -> list[str]:

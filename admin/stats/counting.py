@@ -12,7 +12,8 @@ Counting rules (also printed with each table):
   client in several key populations is counted once, under the first that
   applies in KEY_POPULATION_PRIORITY: the most criminalised behaviour first
   (drug use), then HIV status, then sex work, then sexual and gender
-  minorities, then the rest. Gender and age group come from the client's
+  minorities, then the rest in the questionnaire's order
+  (admin/stats/vocabulary.py). Gender and age group come from the client's
   most recent case in the selection that states them.
 - Region and resolution count cases, one row each.
 - Violation and perpetrator types count cases per type: one case may hold
@@ -26,24 +27,17 @@ statistics are counted (admin/consent.py: the form's answer, or the latest
 consent the reviewer logged). The others are left out of every figure, and
 Stats.left_out says how many there were in the period and region.
 
-Suppression: a count from 1 to threshold-1 can identify a person in a small
-town, so it is hidden ("<5"); 0 is shown. Totals are printed, so when a
-column holds exactly one hidden cell, the smallest other non-zero cell of
-that column is hidden too (complementary suppression, marked "x"): the total
-then never gives a hidden count back. A total below the threshold is hidden
-like any cell. Headline figures follow the same threshold.
+Suppression (admin/stats/suppression.py): counts from 1 to threshold-1 are
+hidden, and one more cell where a total would give a hidden one back.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
-from admin.case import case_state, empty_state
-from admin.case_types import CaseState
 from admin.case_vocab import (  # the vocabularies, stated once
     PERPETRATOR_TYPES,
     RESOLUTIONS,
@@ -53,168 +47,15 @@ from admin.case_vocab import (  # the vocabularies, stated once
     VIOLATION_TYPES,
 )
 from admin.consent import counts_in_statistics
-from admin.questionnaire_vocab import option_codes
-
-DEFAULT_THRESHOLD = 5
-SECONDARY_MARKER = "x"
-NOT_STATED = "not_stated"
-
-
-def N_(message: str) -> str:
-    """Mark message for translation; it is translated where it is shown."""
-    return message
-
-
-KEY_POPULATION_PRIORITY: tuple[str, ...] = (
-    "pwid",
-    "ost_client",
-    "pwud_non_injecting",
-    "plhiv",
-    "sex_worker",
-    "transgender_woman",
-    "transgender_man",
-    "msm",
-    "lgbtiq_other",
-    "tb_affected",
-    "hepc",
-    "prisoner",
-    "former_prisoner",
-    "partner_of_pwid",
-    "migrant",
-    "disability",
-    "homeless",
-    "other",
-    "none",
-    "prefer_not",
+from admin.stats.suppression import DEFAULT_THRESHOLD, Suppressor
+from admin.stats.tables import RULES, TITLES, CaseRow, Cell, Row, Stats, Table
+from admin.stats.vocabulary import (
+    AGE_GROUPS,
+    GENDERS,
+    KEY_POPULATION_PRIORITY,
+    NOT_STATED,
+    REGIONS,
 )
-# The source's vocabularies, as the questionnaire states them (one place).
-GENDERS = option_codes("gender")
-AGE_GROUPS = option_codes("age_group")
-# Regions are configuration; the questionnaire's are Kyrgyzstan's, and codes
-# seen in reports are added where they are counted.
-REGIONS = option_codes("region")
-# The counting rule of each table, in English; translated where shown.
-RULES: dict[str, str] = {
-    "key_population": N_(
-        "Clients, each counted once: a client in several key populations is counted under "
-        "the most relevant one, the first that applies in the order of this table. "
-        "The total is the number of clients."
-    ),
-    "gender": N_(
-        "Clients, each counted once, under the gender given in their most recent case. "
-        "The total is the number of clients."
-    ),
-    "age_group": N_(
-        "Clients, each counted once, under the age group given in their most recent case. "
-        "The total is the number of clients."
-    ),
-    "region": N_(
-        "Cases, each counted once, under the region named in the report. "
-        "The total is the number of cases."
-    ),
-    "violation_type": N_(
-        "Cases by violation type: one case may hold several violation types, so the total "
-        "exceeds the number of cases. The reviewer's acts are used when recorded, "
-        "otherwise the source's answers."
-    ),
-    "perpetrator_type": N_(
-        "Cases by perpetrator type: one case may involve several perpetrators, so the total "
-        "exceeds the number of cases. The reviewer's acts are used when recorded, "
-        "otherwise the source's answers."
-    ),
-    "state_role": N_(
-        "Cases by the state's role, from the acts the reviewer recorded: a case with several "
-        "acts may count under several roles, so the total may exceed the number of cases."
-    ),
-    "response_type": N_(
-        "Responses, not cases: every response recorded is counted once, as given directly "
-        "or referred; one case may receive several responses."
-    ),
-    "resolution": N_(
-        "Cases, each counted once, under the outcome the reviewer recorded; "
-        "cases with none are counted as not recorded."
-    ),
-}
-TITLES: dict[str, str] = {
-    "key_population": N_("Key population"),
-    "gender": N_("Gender"),
-    "age_group": N_("Age group"),
-    "region": N_("Region"),
-    "violation_type": N_("Violation type"),
-    "perpetrator_type": N_("Perpetrator type"),
-    "state_role": N_("State role"),
-    "response_type": N_("Response type"),
-    "resolution": N_("Resolution"),
-}
-TABLES = tuple(TITLES)
-
-
-class CaseRow(NamedTuple):
-    """One case: the source's report (its day and answers) and the reviewer's case state."""
-
-    report_id: str
-    created_day: str
-    answers: dict[str, Any]
-    case: Mapping[str, Any]  # admin.case_types.CaseState, or the keys a test gives
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A count, and whether it is hidden (marker is what every output shows instead)."""
-
-    value: int
-    suppressed: bool = False
-    marker: str = ""
-
-    @property
-    def shown(self) -> str:
-        """What an export prints: the marker for a hidden count, else the number."""
-        return self.marker if self.suppressed else str(self.value)
-
-
-@dataclass(frozen=True)
-class Row:
-    code: str
-    cells: tuple[Cell, ...]
-
-
-@dataclass(frozen=True)
-class Table:
-    """One breakdown: rows by code, one column per count (most tables have one)."""
-
-    code: str
-    title: str
-    rule: str
-    unit: str  # "clients", "cases" or "responses"
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
-    totals: tuple[Cell, ...]
-    multi: bool = False
-
-    @property
-    def any_suppressed(self) -> bool:
-        cells = [c for r in self.rows for c in r.cells] + list(self.totals)
-        return any(c.suppressed for c in cells)
-
-
-@dataclass(frozen=True)
-class Stats:
-    period: tuple[date, date] | None
-    region: str | None
-    threshold: int
-    clients: Cell
-    cases: Cell
-    violations: Cell
-    tables: tuple[Table, ...] = field(default=())
-    # Reports in the period and region left out: no consent to anonymised statistics.
-    left_out: int = 0
-
-    def table(self, code: str) -> Table:
-        """The table with code. Raises KeyError for an unknown one."""
-        for table in self.tables:
-            if table.code == code:
-                return table
-        raise KeyError(code)
 
 
 def compute_stats(
@@ -240,8 +81,22 @@ def compute_stats(
     for case in selected:
         by_client[client_of(case)].append(case)
     violations = sum(1 for c in selected if _qualification(c.case) is True)
-    suppress = _Suppressor(threshold)
-    tables = (
+    suppress = Suppressor(threshold)
+    return Stats(
+        period=period,
+        region=region,
+        threshold=threshold,
+        clients=suppress.cell(len(by_client)),
+        cases=suppress.cell(len(selected)),
+        violations=suppress.cell(violations),
+        tables=tuple(suppress.table(t) for t in _tables(selected, by_client)),
+        left_out=len(in_scope) - len(selected),
+    )
+
+
+def _tables(selected: list[CaseRow], by_client: dict[str, list[CaseRow]]) -> tuple[Table, ...]:
+    """Every table, in the order of TABLES, before suppression."""
+    return (
         _single("key_population", "clients", KEY_POPULATION_PRIORITY, by_client, key_population),
         _single("gender", "clients", GENDERS, by_client, _latest("gender")),
         _single("age_group", "clients", AGE_GROUPS, by_client, _latest("age_group")),
@@ -251,16 +106,6 @@ def compute_stats(
         _per_case("state_role", STATE_ROLES, selected, state_roles, multi=True),
         _responses(selected),
         _per_case("resolution", RESOLUTIONS, selected, lambda c: [resolution(c)], multi=False),
-    )
-    return Stats(
-        period=period,
-        region=region,
-        threshold=threshold,
-        clients=suppress.cell(len(by_client)),
-        cases=suppress.cell(len(selected)),
-        violations=suppress.cell(violations),
-        tables=tuple(suppress.table(t) for t in tables),
-        left_out=len(in_scope) - len(selected),
     )
 
 
@@ -423,71 +268,3 @@ def _responses(cases: Sequence[CaseRow]) -> Table:
     totals = tuple(Cell(sum(counts[m].values())) for m in RESPONSE_MODES)
     code = "response_type"
     return Table(code, TITLES[code], RULES[code], "responses", RESPONSE_MODES, rows, totals, True)
-
-
-class _Suppressor:
-    """Hides small counts, then one more cell per column where a total would give one back."""
-
-    def __init__(self, threshold: int) -> None:
-        self.threshold = threshold
-        self.marker = f"<{threshold}"
-
-    def cell(self, value: int) -> Cell:
-        return Cell(value, True, self.marker) if 0 < value < self.threshold else Cell(value)
-
-    def table(self, table: Table) -> Table:
-        grid = [[self.cell(c.value) for c in row.cells] for row in table.rows]
-        for column in range(len(table.columns)):
-            self._complement(grid, column)
-        rows = tuple(Row(r.code, tuple(cells)) for r, cells in zip(table.rows, grid, strict=True))
-        totals = tuple(self.cell(c.value) for c in table.totals)
-        return Table(
-            table.code,
-            table.title,
-            table.rule,
-            table.unit,
-            table.columns,
-            rows,
-            totals,
-            table.multi,
-        )
-
-    def _complement(self, grid: list[list[Cell]], column: int) -> None:
-        hidden = [r for r in grid if r[column].suppressed]
-        if len(hidden) != 1:
-            return
-        visible = [(r[column].value, i) for i, r in enumerate(grid) if not r[column].suppressed]
-        candidates = sorted((v, i) for v, i in visible if v > 0)
-        if candidates:
-            value, index = candidates[0]
-            grid[index][column] = Cell(value, True, SECONDARY_MARKER)
-
-
-# -- reading case rows from a vault ------------------------------------------------
-
-
-def empty_case() -> CaseState:
-    """The state of a case nobody has worked on yet (admin.case's own empty state)."""
-    return empty_state()
-
-
-def case_state_of(vault: Any, report_id: str) -> CaseState:
-    """The reviewer's case state for report_id."""
-    return case_state(vault, report_id)
-
-
-def load_case_rows(
-    vault: Any, answers_of: Callable[[str], dict[str, Any] | None] | None = None
-) -> list[CaseRow]:
-    """One CaseRow per report in vault; a report whose answers do not open counts with none.
-
-    answers_of lets the console reuse the answers it already decrypted.
-    """
-    read = answers_of or vault.answers
-    rows = []
-    for report in vault.reports():
-        answers = read(report.id) or {}
-        rows.append(
-            CaseRow(report.id, report.created_day, answers, case_state_of(vault, report.id))
-        )
-    return rows

@@ -14,9 +14,13 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext
 
 from admin.console.views import _answers, lang, unlocked
-from admin.stats import DEFAULT_THRESHOLD, TABLES, Stats, compute_stats, load_case_rows
-from admin.stats_render import label, print_html, report_view, table_csv
-from portal.questionnaire import PREFER_NOT, load_questionnaire
+from admin.stats.case_rows import load_case_rows
+from admin.stats.counting import compute_stats
+from admin.stats.render import label, print_html, report_view, table_csv
+from admin.stats.suppression import DEFAULT_THRESHOLD
+from admin.stats.tables import TABLES, Stats
+from admin.stats.vocabulary import REGIONS
+from portal.questionnaire import PREFER_NOT
 
 bp = Blueprint("stats", __name__)
 
@@ -62,8 +66,7 @@ def read_filters() -> Filters:
 
 
 def _region_codes() -> list[str]:
-    options = load_questionnaire(1).field("region").options
-    return [o.code for o in options if o.code != PREFER_NOT]
+    return [code for code in REGIONS if code != PREFER_NOT]
 
 
 def current_stats(filters: Filters) -> Stats:

@@ -10,14 +10,11 @@ import re
 import pytest
 from click.testing import CliRunner
 
-import admin.stats
 from admin.cli import main
-from admin.console.app import create_console
-from admin.stats import CaseRow, compute_stats, empty_case
-from admin.stats_render import print_html, report_text, report_view, table_csv, translations
-from crypto.keys import ReviewerKey
-from portal.i18n import COOKIE_NAME
-from tests.admin.test_stats import StubVault
+from admin.stats.case_rows import empty_case
+from admin.stats.counting import compute_stats
+from admin.stats.render import print_html, report_text, report_view, table_csv, translations
+from admin.stats.tables import CaseRow
 
 
 def rows() -> list[CaseRow]:
@@ -70,20 +67,8 @@ def test_the_left_out_count_is_said_in_the_csv_print_and_text():
 
 
 @pytest.fixture
-def console(tmp_path, monkeypatch):
-    data = rows()
-    by_id = {r.report_id: r for r in data}
-    monkeypatch.setattr(admin.stats, "case_state_of", lambda _vault, rid: by_id[rid].case)
-    app = create_console(tmp_path / "none.key", tmp_path / "vault", None)
-    app.config["TESTING"] = True
-    unlocked = app.extensions["amanat_console"].keyring.unlock(
-        ReviewerKey.generate("Stats tester"), StubVault(data)
-    )
-    client = app.test_client()
-    client.set_cookie(COOKIE_NAME, "en")
-    with client.session_transaction() as session:
-        session["sid"] = unlocked.session_id
-    return client
+def console(console_for):
+    return console_for(rows())
 
 
 def talas_count(page: str) -> str:
@@ -111,11 +96,9 @@ def test_a_report_without_consent_is_in_no_table_csv_or_print_page(console):
         assert any("Left out for want of that consent: 6." in line[0] for line in lines if line)
 
 
-def test_the_command_line_counts_only_consenting_reports(tmp_path, monkeypatch):
-    data = rows()
-    by_id = {r.report_id: r for r in data}
-    monkeypatch.setattr(admin.stats, "case_state_of", lambda _vault, rid: by_id[rid].case)
-    monkeypatch.setattr("admin.cli.options.open_vault", lambda _dir, _key: StubVault(data))
+def test_the_command_line_counts_only_consenting_reports(tmp_path, monkeypatch, serve_rows):
+    vault = serve_rows(rows())
+    monkeypatch.setattr("admin.cli.options.open_vault", lambda _dir, _key: vault)
     key = tmp_path / "me.key"
     key.write_text("stub")
     result = CliRunner().invoke(main, ["stats", "--keyfile", str(key), "--lang", "en"])

@@ -2,10 +2,9 @@
 
 Every output goes through `report_view`, which turns a Stats into text in
 one language. It reads a count only through Cell.shown, so a hidden cell
-reaches no export as a number. Charts are plain SVG with presentation
-attributes (no script, no style attribute), so the console can inline them
-under its Content-Security-Policy. Nothing here needs Flask: the command
-line renders the printable report with its own Jinja environment.
+reaches no export as a number. Charts are chart.py's plain SVG. Nothing here
+needs Flask: the command line renders the printable report with its own
+Jinja environment.
 """
 
 from __future__ import annotations
@@ -22,12 +21,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 import templates
-from admin.stats import N_, NOT_STATED, SECONDARY_MARKER, Stats, Table
+from admin.stats import N_
+from admin.stats.chart import bar_chart
+from admin.stats.suppression import SECONDARY_MARKER
+from admin.stats.tables import Stats, Table
+from admin.stats.vocabulary import NOT_STATED
 from portal.questionnaire import load_questionnaire
 
 Gettext = Callable[[str], str]
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
-CSS_PATH = Path(__file__).parent / "static" / "console.css"
+ADMIN_DIR = Path(__file__).resolve().parents[1]
+TRANSLATIONS_DIR = ADMIN_DIR / "translations"
+CSS_PATH = ADMIN_DIR / "static" / "console.css"
 
 # Tables whose codes are the questionnaire's options, and the field that labels them.
 QUESTIONNAIRE_FIELDS = {
@@ -71,7 +75,6 @@ LABELS: dict[str, str] = {
     NOT_STATED: N_("Not stated or not recorded"),
 }
 UNITS = {"clients": N_("Clients"), "cases": N_("Cases"), "responses": N_("Responses")}
-BAR_COLOURS = ("#1c5fa8", "#d97a00")
 
 
 @dataclass(frozen=True)
@@ -173,69 +176,6 @@ def _table_view(table: Table, lang: str, _: Gettext) -> TableView:
         totals=tuple(c.shown for c in table.totals),
         chart=bar_chart(title, table, rows, columns),
     )
-
-
-# -- SVG -----------------------------------------------------------------------
-
-_ROW = 22
-_LABEL_WIDTH = 300
-_BAR_WIDTH = 300
-_WIDTH = _LABEL_WIDTH + _BAR_WIDTH + 60
-
-
-def bar_chart(
-    title: str,
-    table: Table,
-    rows: tuple[tuple[str, tuple[str, ...]], ...],
-    columns: tuple[str, ...],
-) -> Markup:
-    """A horizontal bar chart of table; a hidden count gets no bar, only its marker.
-
-    Built from Markup templates whose arguments are escaped by Markup.format.
-    """
-    visible = [c.value for r in table.rows for c in r.cells if not c.suppressed]
-    top = max(visible, default=0) or 1
-    band = _ROW * len(columns)
-    legend = 24 if len(columns) > 1 else 0
-    height = band * len(table.rows) + legend + 8
-    parts = [
-        Markup(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{w}" '
-            'height="{h}" viewBox="0 0 {w} {h}" aria-label="{t}"><title>{t}</title>'
-        ).format(w=_WIDTH, h=height, t=title)
-    ]
-    for i, (row, (text, _shown)) in enumerate(zip(table.rows, rows, strict=True)):
-        y = i * band + 4
-        parts.append(_TEXT_END.format(x=_LABEL_WIDTH - 6, y=y + band // 2 + 4, t=_clip(text)))
-        for j, cell in enumerate(row.cells):
-            bar_y = y + j * _ROW + 3
-            width = 0 if cell.suppressed else round(cell.value / top * _BAR_WIDTH)
-            if width:
-                parts.append(
-                    _RECT.format(
-                        x=_LABEL_WIDTH, y=bar_y, w=width, h=_ROW - 6, fill=BAR_COLOURS[j % 2]
-                    )
-                )
-            parts.append(
-                _TEXT.format(x=_LABEL_WIDTH + width + 4, y=bar_y + _ROW - 10, t=cell.shown)
-            )
-    if legend:
-        y = band * len(table.rows) + 8
-        for j, name in enumerate(columns):
-            x = _LABEL_WIDTH + j * 150
-            parts.append(_RECT.format(x=x, y=y, w=12, h=12, fill=BAR_COLOURS[j % 2]))
-            parts.append(_TEXT.format(x=x + 16, y=y + 11, t=name))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
-
-
-_RECT = Markup('<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="{fill}"/>')
-_TEXT = Markup('<text x="{x}" y="{y}" font-size="12" fill="#111">{t}</text>')
-_TEXT_END = Markup('<text x="{x}" y="{y}" text-anchor="end" font-size="12" fill="#111">{t}</text>')
-
-
-def _clip(text: str, limit: int = 45) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # -- CSV and text ---------------------------------------------------------------

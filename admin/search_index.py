@@ -5,7 +5,8 @@ every other text the source wrote), folded to lower case. It is a sealed
 side file (admin/vault_sealed.py): written only as ciphertext to the
 reviewer's own key, opened in memory after unlocking. Reports the index
 does not know yet are read (their answers decrypted once) and added the
-next time the inbox is searched. A query matches a report when every word
+next time the inbox is searched, or by the console's background sync
+(admin/console/warm.py). A query matches a report when every word
 of the query starts a word of the report ("задерж" finds «задержали»).
 """
 
@@ -38,6 +39,11 @@ def text_of(answers: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def entry_of(answers: Mapping[str, Any]) -> str:
+    """What the index keeps of a report: the distinct words of all its text."""
+    return " ".join(words_of(text_of(answers)))
+
+
 class SearchIndex:
     """Report id to its words; searched in memory."""
 
@@ -59,18 +65,28 @@ class SearchIndex:
         read: Callable[[str], Mapping[str, Any] | None],
     ) -> None:
         """Index the reports not indexed yet (read gives their answers) and save if any were."""
-        added = False
+        found: dict[str, str] = {}
         for report_id in report_ids:
             if report_id in self.entries:
                 continue
             answers = read(report_id)
-            if answers is None:
-                continue  # not readable yet: tried again at the next search
-            self.entries[report_id] = " ".join(words_of(text_of(answers)))
-            self._words[report_id] = self.entries[report_id].split(" ")
-            added = True
-        if added:
-            save_side(vault, SIDE_NAME, {"reports": self.entries})
+            if answers is not None:  # not readable yet: tried again at the next search
+                found[report_id] = entry_of(answers)
+        if self.add(found):
+            self.save(vault)
+
+    def add(self, entries: Mapping[str, str]) -> bool:
+        """Index the reports of entries (id to entry_of) not indexed yet; True if any were."""
+        added = False
+        for report_id, text in entries.items():
+            if report_id not in self.entries:
+                self.entries[report_id] = text
+                self._words[report_id] = text.split(" ")
+                added = True
+        return added
+
+    def save(self, vault: Vault) -> None:
+        save_side(vault, SIDE_NAME, {"reports": self.entries})
 
     def search(self, query: str) -> frozenset[str]:
         """The reports in which every word of the query starts a word."""
@@ -84,4 +100,4 @@ class SearchIndex:
         )
 
 
-__all__ = ["SIDE_NAME", "SearchIndex", "text_of", "words_of"]
+__all__ = ["SIDE_NAME", "SearchIndex", "entry_of", "text_of", "words_of"]

@@ -244,15 +244,16 @@ def readable_answers(vault: Vault) -> Reader:
     return read
 
 
-def warm(vault: Vault, report_ids: Iterable[str]) -> TriageCache:
+def warm(vault: Vault, report_ids: Iterable[str], read: Reader | None = None) -> TriageCache:
     """The vault's cache with the entries of report_ids computed (not saved).
 
     For a sync that has just fetched these reports: the console absorbs
     the result into its own cache, so its next inbox decrypts nothing.
+    read gives answers (readable_answers(vault) by default).
     """
     cache = TriageCache.load(vault)
     reports = [vault.report(i) for i in dict.fromkeys(report_ids)]
-    cache.fields(vault, reports, readable_answers(vault))
+    cache.fields(vault, reports, read or readable_answers(vault))
     return cache
 
 

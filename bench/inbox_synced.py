@@ -28,7 +28,6 @@ from unittest import mock
 
 from flask.testing import FlaskClient
 
-from admin import triage_cache
 from admin.console import sync as console_sync
 from admin.console.app import create_console
 from admin.console.state import Unlocked
@@ -56,11 +55,11 @@ def copying_sync(source: Vault):  # type: ignore[no-untyped-def]
 
 @contextlib.contextmanager
 def cache_off() -> Iterator[None]:
-    """The console without the sealed cache: nothing loaded, saved or warmed."""
+    """The console without the sealed cache: nothing loaded or saved, and the sync warms nothing."""
     with (
         mock.patch.object(TriageCache, "load", classmethod(lambda cls, _vault: cls())),
         mock.patch.object(TriageCache, "save", lambda _self, _vault: None),
-        mock.patch.object(triage_cache, "warm", lambda _vault, _ids: TriageCache()),
+        mock.patch.object(console_sync, "warm", lambda _vault, _ids: None),
     ):
         yield
 

@@ -4,7 +4,8 @@ What a row needs of each report's answers and case comes from the inbox's
 sealed cache (admin/triage_cache.py), opened once per unlock and kept in
 the session's memory; a report it lacks, or whose blobs or events changed,
 is decrypted and folded once and the cache sealed again. The background
-sync (admin/console/sync.py) fills it for the reports it fetched.
+sync fills it, and the search index, for the reports it fetched
+(admin/console/warm.py).
 """
 
 from __future__ import annotations
@@ -51,10 +52,9 @@ def search_reports(state: Unlocked, query: str) -> frozenset[str]:
     """The ids of the reports whose decrypted text matches query (admin/search_index.py)."""
     with state.lock:
         # Kept on the unlocked session, so locking the console forgets it with the key.
-        index: SearchIndex | None = getattr(state, "search_index", None)
+        index = state.search_index
         if index is None:
-            index = SearchIndex.load(state.vault)
-            state.search_index = index  # type: ignore[attr-defined]
+            index = state.search_index = SearchIndex.load(state.vault)
         index.add_missing(
             state.vault, (r.id for r in state.vault.reports()), lambda rid: answers_of(state, rid)
         )

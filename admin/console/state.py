@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from admin.search_index import SearchIndex
 from admin.triage_cache import TriageCache
 from admin.vault import Vault
 from crypto.keys import ReviewerKey
@@ -38,6 +39,8 @@ class Unlocked:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What the inbox's rows need of each report (admin/triage_cache.py), once opened.
     triage_cache: TriageCache | None = None
+    # The search index (admin/search_index.py), once opened; locking forgets it with the key.
+    search_index: SearchIndex | None = None
 
     def notify(self, category: str, text: str) -> None:
         self.notices.append((category, text))

@@ -18,12 +18,10 @@ from dataclasses import dataclass, field
 from flask import Flask
 from flask_babel import force_locale
 
-from admin import triage_cache
 from admin.client import ApiClient
-from admin.console.inbox import absorb_warmed
 from admin.console.state import Unlocked
+from admin.console.warm import Warmed, take_in, warm
 from admin.sync import SyncResult, sync
-from admin.triage_cache import TriageCache
 from admin.vault import Vault, VaultError
 
 
@@ -88,12 +86,13 @@ def _run(
 ) -> None:
     result: SyncResult | None = None
     error: Exception | None = None
-    warmed: TriageCache | None = None
+    warmed: Warmed | None = None
     try:
         vault = Vault.open(state.vault.path, state.key)
         with app.app_context(), connect(state) as client:
             result = sync(vault, client, progress=progress)
-        warmed = _warm(vault, result.reports)
+        # The next inbox and search decrypt nothing (admin/console/warm.py).
+        warmed = warm(vault, result.reports)
     except Exception as exc:
         error = exc
     finally:
@@ -102,24 +101,12 @@ def _run(
                 state.vault.save()  # what the pages changed meanwhile, merged
                 state.vault = Vault.open(state.vault.path, state.key)
                 if warmed is not None:
-                    absorb_warmed(state, warmed)
+                    take_in(state, warmed)
             except (VaultError, OSError) as exc:
                 error = error or exc
             with app.app_context(), force_locale(locale):
                 report(state, result, error)
         progress.running = False
-
-
-def _warm(vault: Vault, report_ids: list[str]) -> TriageCache | None:
-    """The inbox's cache entries for the reports just fetched, computed in this thread.
-
-    The console's next inbox then decrypts and folds nothing. A report that
-    cannot be read is left to the inbox, which tries again.
-    """
-    try:
-        return triage_cache.warm(vault, report_ids)
-    except (VaultError, KeyError):
-        return None
 
 
 def wait(state: Unlocked, timeout: float = 60.0) -> None:

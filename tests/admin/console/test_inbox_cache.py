@@ -87,12 +87,10 @@ def test_the_inbox_shows_the_same_rows_with_and_without_the_cache(folder, key, m
     assert without[1].count("<tr") > 2 and without[4].count("<tr") > 0
 
 
-def test_a_background_sync_fills_the_cache_so_the_next_inbox_decrypts_nothing(
-    folder, key, tmp_path, monkeypatch
-):
-    console = tmp_path / "console"
-    console.mkdir()
-    client, state = unlocked_client(console, key)
+def synced_console(folder: Path, key: ReviewerKey, where: Path, monkeypatch: Any) -> Any:
+    """A console on an empty vault in where, after its background sync took folder's reports."""
+    where.mkdir()
+    client, state = unlocked_client(where, key)
     monkeypatch.setattr(console_sync, "sync", copying_sync(Vault.open(folder / "vault", key)))
     console_sync.start(
         state,
@@ -102,11 +100,42 @@ def test_a_background_sync_fills_the_cache_so_the_next_inbox_decrypts_nothing(
         "en",
     )
     console_sync.wait(state)
+    return client, state
+
+
+def test_a_background_sync_fills_the_cache_so_the_next_inbox_decrypts_nothing(
+    folder, key, tmp_path, monkeypatch
+):
+    client, state = synced_console(folder, key, tmp_path / "console", monkeypatch)
     assert side_path(state.vault, SIDE_NAME).exists()
     monkeypatch.setattr(Vault, "answers", forbid)
     monkeypatch.setattr(triage_cache, "load_case", forbid)
     page = client.get("/inbox").get_data(as_text=True)
     assert tbody(page).count("<tr") == 200  # the first page of 232 reports
+
+
+def test_a_background_sync_fills_the_search_index_so_a_search_decrypts_nothing(
+    folder, key, tmp_path, monkeypatch
+):
+    fresh, _state = unlocked_client(folder, key)
+    queries = ("задержали", "врач соседи", "osh")
+    expected = [
+        tbody(fresh.get("/inbox", query_string={"q": q}).get_data(as_text=True)) for q in queries
+    ]
+    assert all(expected[:2])
+    client, state = synced_console(folder, key, tmp_path / "console", monkeypatch)
+    assert state.search_index is not None and len(state.search_index.entries) == 232
+    monkeypatch.setattr(Vault, "answers", forbid)
+    monkeypatch.setattr(triage_cache, "load_case", forbid)
+    found = [
+        tbody(client.get("/inbox", query_string={"q": q}).get_data(as_text=True)) for q in queries
+    ]
+    assert found == expected
+    again, _state = unlocked_client(tmp_path / "console", key)  # sealed, for the next unlock
+    assert (
+        tbody(again.get("/inbox", query_string={"q": queries[0]}).get_data(as_text=True))
+        == expected[0]
+    )
 
 
 def test_an_event_queued_in_the_console_changes_its_row_at_once(folder, key):

@@ -139,12 +139,12 @@ class Vault(BlobFolder):
 
     def add_blob_listing(self, report_id: str, blob: BlobListing) -> None:
         """Add one blob (a reply just posted) to a report's listing."""
-        entry = self._entry(report_id)
+        entry = self._changing(report_id)
         blobs = [b for b in entry["listing"]["blobs"] if b["id"] != blob["id"]]
         entry["listing"]["blobs"] = [*blobs, blob]
 
     def set_status(self, report_id: str, status: str) -> None:
-        self._entry(report_id)["listing"]["status"] = status
+        self._changing(report_id)["listing"]["status"] = status
 
     # -- what the reviewer reads ---------------------------------------------
 
@@ -152,7 +152,12 @@ class Vault(BlobFolder):
         entry = self._reports.get(report_id)
         if entry is None:
             raise UnknownReportError(report_id)
-        self._store.touch("reports", report_id)  # the caller may change it
+        return entry
+
+    def _changing(self, report_id: str) -> ReportEntry:
+        """The entry of a report about to be changed in place (the next save compares it)."""
+        entry = self._entry(report_id)
+        self._store.touch("reports", report_id)
         return entry
 
     def reports(self) -> list[VaultReport]:
@@ -174,7 +179,6 @@ class Vault(BlobFolder):
         for report_id, entry in self._reports.items():
             for blob in entry["listing"]["blobs"]:
                 if blob["id"] == blob_id:
-                    self._store.touch("reports", report_id)  # the caller may change it
                     return report_id, blob
         raise UnknownReportError(blob_id, "file")
 
@@ -279,7 +283,7 @@ class Vault(BlobFolder):
 
     def mark_read(self, report_id: str) -> None:
         """Mark a report read and save the index. Raises KeyError if absent."""
-        entry = self._entry(report_id)
+        entry = self._changing(report_id)
         if not entry.get("read"):
             entry["read"] = True
             self.save()

@@ -36,8 +36,10 @@ INDEX_NAME = "index.amanat"
 INDEX_VERSION = 1
 COMPACT_MIN_BYTES = 256 * 1024  # below this the log is never compacted
 COMPACT_FRACTION = 1.0  # compacted when the log is larger than this part of the base
-# The large sections: a save compares only the entries admin.vault touched
-# (every method that hands out or changes an entry of these touches it).
+# The large sections: a save compares only the entries admin.vault touched.
+# Their entries change only through Vault's methods, which touch what they
+# change; the VaultReports Vault hands out share their blob dicts with the
+# index and are not to be changed in place.
 TRACKED = ("reports", "manifests")
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,11 @@ class FormerKey(TypedDict):
 
 @dataclass(frozen=True)
 class VaultReport:
-    """A report as the vault knows it: the server's listing plus local flags."""
+    """A report as the vault knows it: the server's listing plus local flags.
+
+    Its recipients and blobs are the index's own dicts: read them, never
+    change them in place (Vault.add_blob_listing changes a blob).
+    """
 
     id: str
     status: str

@@ -14,6 +14,7 @@ from admin.vault import DamagedVaultError, Vault
 from admin.vault_log import LOG_NAME
 from crypto.envelope import Kind, seal_bytes
 from crypto.keys import ReviewerKey
+from crypto.manifest import Manifest
 from crypto.private_files import write_private
 from tests.admin.test_vault_shared import _listing
 
@@ -199,3 +200,25 @@ def test_a_restored_copy_of_base_and_log_opens_the_same(tmp_path, key):
     vault.mark_read("r2")
     shutil.copytree(vault.path, tmp_path / "copy")
     assert Vault.open(tmp_path / "copy", key).report("r2").read
+
+
+def test_every_change_made_through_the_vault_reaches_the_next_open(tmp_path, key):
+    vault = _vault(tmp_path / "vault", key, 4)
+    vault.set_status("r0", "in_review")
+    vault.mark_read("r1")
+    vault.merge_report(_listing("r2", ["b2", "c2", "d2"]))
+    blob = vault.report("r3").blobs[0]
+    vault.add_blob_listing("r3", {**blob, "id": "e3"})
+    vault._remember_manifest("c1", Manifest("a.txt", "text/plain", 1, "ab" * 32))
+    vault.queue_event("r0", b"e1", b"s1")
+    vault.queue_event("r0", b"e2", b"s2")
+    vault.drop_pending_event(b"e1")
+    vault.mark_acknowledged(["b0", "c0"], ["d2"])
+    vault.mark_resealed("b1", "cd" * 32)
+    vault.section("roster")["serial"] = 5
+    vault.cursor, vault.server_url = 12, "http://portal.example"
+    vault.save()
+    assert Vault.open(vault.path, key)._index == vault._index
+    vault.rekey(ReviewerKey.generate("New"))
+    assert not (vault.path / LOG_NAME).exists()  # re-sealed whole to the new key
+    assert Vault.open(vault.path, vault.key)._index == vault._index

@@ -59,12 +59,16 @@ def _worker(role: str, keyfile: str, folder: str, opened, go) -> None:
         vault.mark_read("r1")
 
 
-def test_three_processes_saving_one_vault_lose_nothing(tmp_path: Path) -> None:
+def _shared_vault(tmp_path: Path) -> tuple[ReviewerKey, Path, Path, Vault]:
+    """A reviewer key, its key file (for the processes to read), and a new vault."""
     key = ReviewerKey.generate("Reviewer")
     keyfile = tmp_path / "key"
     write_keyfile(keyfile, key, PASSPHRASE, MINIMAL)
-    folder = tmp_path / "vault"
-    vault = Vault.open(folder, key)
+    return key, keyfile, tmp_path / "vault", Vault.open(tmp_path / "vault", key)
+
+
+def test_three_processes_saving_one_vault_lose_nothing(tmp_path: Path) -> None:
+    key, keyfile, folder, vault = _shared_vault(tmp_path)
     vault.merge_report(_listing("r1", ["b1"]))
     vault.save()
     context = multiprocessing.get_context("spawn")
@@ -158,11 +162,7 @@ def _saver(name: str, keyfile: str, folder: str, compact: bool, opened, go) -> N
 
 def test_two_processes_saving_in_turn_lose_nothing(tmp_path: Path) -> None:
     """One appends to the log, the other compacts at every save; every change of both stays."""
-    key = ReviewerKey.generate("Reviewer")
-    keyfile = tmp_path / "key"
-    write_keyfile(keyfile, key, PASSPHRASE, MINIMAL)
-    folder = tmp_path / "vault"
-    vault = Vault.open(folder, key)
+    key, keyfile, folder, vault = _shared_vault(tmp_path)
     for name in ("a", "b"):
         for n in range(4):
             vault.merge_report(_listing(f"{name}{n}", [f"{name}{n}-file"]))

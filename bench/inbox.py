@@ -32,6 +32,7 @@ from admin.triage import InboxFilter, TriageRow, filter_rows, sort_rows
 from admin.vault import Vault
 from admin.vault_sealed import save_side
 from bench.inbox_synced import synced_figures
+from bench.timing import timed
 from crypto.keys import ReviewerKey
 
 TARGET_SECONDS = 1.0
@@ -82,15 +83,6 @@ def make_rows(count: int, seed: int = 7) -> list[TriageRow]:
 def make_narratives(count: int, seed: int = 7) -> dict[str, str]:
     rng = random.Random(seed)
     return {f"r{n:07d}": " ".join(rng.choices(WORDS, k=60)) for n in range(count)}
-
-
-def timed(action, rounds: int) -> list[float]:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def report(name: str, times: list[float], target: float | None) -> bool:

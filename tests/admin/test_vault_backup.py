@@ -14,6 +14,7 @@ from admin.cli import main
 from admin.client import ApiClient
 from admin.sync import sync
 from admin.vault import Vault
+from admin.vault_log import LOG_NAME
 from crypto.kdf import MINIMAL
 from crypto.keys import ReviewerKey, write_keyfile
 from tests.portal.journey import get_codename, only_report_id, submit_report
@@ -37,7 +38,10 @@ def test_a_restored_vault_opens_and_syncs_on(
     tmp_path: Path, app, client, live_server, recipient_key: ReviewerKey, vault_dir: Path
 ) -> None:
     archive = tmp_path / "vault.tar"
+    assert (vault_dir / LOG_NAME).is_file()  # the sync's saves are in the index's log
     assert backup_vault(vault_dir, archive).blobs == 2
+    with tarfile.open(archive) as tar:
+        assert {"index.amanat", LOG_NAME} <= set(tar.getnames())
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     restore_vault(archive, tmp_path / "restored")
     restored = Vault.open(tmp_path / "restored", recipient_key)

@@ -16,7 +16,7 @@ from admin.triage_cache import SIDE_NAME
 from admin.vault import Vault
 from admin.vault_sealed import side_path
 from bench.inbox_synced import cache_off, copying_sync, unlocked_client
-from bench.synced_vault import add_event, add_report, fill_vault
+from bench.synced_vault import add_event, add_report, synced_vault
 from crypto import canonical
 from crypto.keys import ReviewerKey
 
@@ -45,21 +45,20 @@ def tbody(page: str) -> str:
 
 
 @pytest.fixture
-def key() -> ReviewerKey:
-    return ReviewerKey.generate("Console reviewer")
-
-
-@pytest.fixture
 def folder(tmp_path: Path, key: ReviewerKey) -> Path:
     """A vault of 230 synced reports (two inbox pages), two of them in danger, one answered."""
-    vault = Vault.open(tmp_path / "vault", key)
-    fill_vault(vault, 230, seed=11)
+    vault = synced_vault(tmp_path / "vault", key, 230, seed=11)
     add_report(vault, "danger-new", {"in_danger_now": True, "region": "osh"}, "2026-01-02")
     add_report(vault, "danger-answered", {"in_danger_now": True}, "2026-01-01")
     response = {"type": "shelter", "mode": "direct", "day": "2026-01-03"}
     add_event(vault, "danger-answered", "add_response", response)
     vault.save()
     return tmp_path
+
+
+@pytest.fixture
+def key() -> ReviewerKey:
+    return ReviewerKey.generate("Console reviewer")
 
 
 def pages(folder: Path, key: ReviewerKey) -> list[str]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ from crypto.keys import RecipientBundle
 from portal import db
 from portal.cli_backup import backup_command, backup_keygen_command, restore_command
 from portal.cli_hosts import join_command
+from portal.cli_session import command_session, command_settings
 from portal.hardening import harden_process
 from portal.hostsecrets import (
     JOIN_FIX,
@@ -47,7 +47,6 @@ from portal.retention import stranded_reports
 from portal.roster import current_roster_data
 from portal.roster_cli import roster
 from portal.settings import (
-    ConfigError,
     Settings,
     UnsafeConfigError,
     ensure_data_dir,
@@ -56,23 +55,6 @@ from portal.store import BlobStore
 from portal.sweep import sweep as sweep_store
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env(os.environ)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    engine = db.make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @click.group()
@@ -91,13 +73,13 @@ def init() -> None:
     already set up, nothing new is made: `amanat-server join` that host's
     secrets instead.
     """
-    settings = _settings()
+    settings = command_settings()
     data_dir = ensure_data_dir(settings.data_dir)
     # mkdir's mode only applies when it creates the directory; an existing
     # one is tightened too.
     data_dir.chmod(0o700)
     db.upgrade(settings.database_url)
-    with _session(settings) as session:
+    with command_session(settings) as session:
         if recorded(session) and set(local_secrets(settings)) != set(SECRET_FILES):
             raise click.ClickException(
                 "this database already belongs to an installation whose secrets this host "
@@ -106,7 +88,7 @@ def init() -> None:
         signing_key = create_secrets(
             settings, with_secret_key=not os.environ.get("AMANAT_SECRET_KEY")
         )
-        settings = _settings()  # now with the secret key file
+        settings = command_settings()  # now with the secret key file
         record_missing(session, local_secrets(settings))
         drifted = drift(session, settings)
     click.echo(f"data directory: {data_dir}")
@@ -123,7 +105,7 @@ for _command in (backup_command, restore_command, backup_keygen_command):
 @main.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
-    db.upgrade(_settings().database_url)
+    db.upgrade(command_settings().database_url)
     click.echo("database is up to date")
 
 
@@ -142,10 +124,10 @@ def recipient() -> None:
 @click.option("--regions", default="", help="Comma list of region codes; empty means all.")
 def recipient_add(bundle_file: Path, regions: str) -> None:
     """Register the reviewer whose public bundle is BUNDLE.json."""
-    settings = _settings()
+    settings = command_settings()
     bundle = _read_bundle(bundle_file)
     region_list = _regions(regions, settings)
-    with _session(settings) as session:
+    with command_session(settings) as session:
         if current_roster_data(session) is not None:
             raise click.ClickException(
                 "this server follows the organisation's signed roster: ask a coordinator "
@@ -185,7 +167,7 @@ def _echo_new_key(added: Recipient) -> None:
 @recipient.command("list")
 def recipient_list() -> None:
     """Show every registered recipient."""
-    with _session(_settings()) as session:
+    with command_session(command_settings()) as session:
         rows = list_recipients(session)
         if not rows:
             click.echo("no recipients registered")
@@ -218,10 +200,10 @@ def recipient_replace(old_id: int, bundle_file: Path, regions: str | None) -> No
     The old key is revoked; the new one covers the same regions and may act
     on the old key's reports (docs/DEPLOY.md, "A reviewer replaces a key").
     """
-    settings = _settings()
+    settings = command_settings()
     bundle = _read_bundle(bundle_file)
     region_list = None if regions is None else _regions(regions, settings)
-    with _session(settings) as session:
+    with command_session(settings) as session:
         try:
             added = replace_recipient(session, old_id, bundle, region_list)
         except RecipientError as exc:
@@ -236,7 +218,7 @@ def recipient_replace(old_id: int, bundle_file: Path, regions: str | None) -> No
 @click.argument("recipient_id", type=int)
 def recipient_revoke(recipient_id: int) -> None:
     """Stop sealing new reports to recipient RECIPIENT_ID."""
-    with _session(_settings()) as session:
+    with command_session(command_settings()) as session:
         try:
             revoked = revoke_recipient(session, recipient_id)
         except RecipientError as exc:
@@ -255,8 +237,8 @@ def _grace_option(help: str) -> Callable[[F], F]:
 def sweep(grace_seconds: int) -> None:
     """Delete partial uploads and blobs no report refers to (left by a killed worker)."""
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = command_settings()
+    with command_session(settings) as session:
         swept = sweep_store(session, BlobStore(settings.data_dir, settings.blob_dir), grace_seconds)
     click.echo(f"Removed {swept.partial} partial uploads and {swept.orphans} orphan blobs.")
 
@@ -271,8 +253,8 @@ def purge(grace_seconds: int) -> None:
     orphan blobs. Files are overwritten before they are unlinked.
     """
 
-    settings = _settings()
-    with _session(settings) as session:
+    settings = command_settings()
+    with command_session(settings) as session:
         store = BlobStore(settings.data_dir, settings.blob_dir)
         done = purge_all(session, store, settings.retention_days, grace_seconds)
     click.echo(
@@ -304,7 +286,7 @@ def check(
     # Imported here: the check loads the whole app (0.15 s), which no other command needs.
     from portal.check import Deployment, check_deployment
 
-    found = check_deployment(Deployment(_settings(), nginx_conf, gunicorn_conf, torrc, deep))
+    found = check_deployment(Deployment(command_settings(), nginx_conf, gunicorn_conf, torrc, deep))
     count = 0
     for name, problems in found.items():
         if not problems:
@@ -326,7 +308,7 @@ def serve(host: str, port: int) -> None:
     from portal.app import create_app
 
     try:
-        app = create_app(_settings())
+        app = create_app(command_settings())
     except UnsafeConfigError as exc:
         raise click.ClickException(str(exc)) from None
     app.run(host=host, port=port, request_handler=AddresslessRequestHandler)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session
 
 from crypto.roster import describe, organisation_key_fingerprint
-from portal import db
+from portal.cli_session import command_session, command_settings
 from portal.roster import RosterRefused, current_roster, publish_roster
-from portal.settings import ConfigError, Settings
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env(os.environ)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @click.group()
@@ -36,23 +26,19 @@ def roster() -> None:
 )
 def roster_publish(roster_file: Path, new_organisation_key: bool) -> None:
     """Publish ROSTER_FILE: reviewers on it become the only ones reports are sealed to."""
-    settings = _settings()
+    settings = command_settings()
     try:
         data = json.loads(roster_file.read_bytes())
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot read the roster {roster_file}: {exc}") from None
-    engine = db.make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            try:
-                published, changes = publish_roster(
-                    session, data, settings.regions, new_organisation=new_organisation_key
-                )
-            except RosterRefused as exc:
-                raise click.ClickException(str(exc)) from None
-            session.commit()
-    finally:
-        engine.dispose()
+    with command_session(settings) as session:
+        try:
+            published, changes = publish_roster(
+                session, data, settings.regions, new_organisation=new_organisation_key
+            )
+        except RosterRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
     click.echo(f"published roster serial {published.serial}: {len(published.members)} member(s)")
     for line in changes:
         click.echo(f"  {line}")
@@ -64,13 +50,8 @@ def roster_publish(roster_file: Path, new_organisation_key: bool) -> None:
 @roster.command("show")
 def roster_show() -> None:
     """Show the published roster: its serial, members and revoked keys."""
-    settings = _settings()
-    engine = db.make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            current = current_roster(session)
-    finally:
-        engine.dispose()
+    with command_session(command_settings()) as session:
+        current = current_roster(session)
     if current is None:
         click.echo("No roster published: reports go to every active recipient (tests only).")
         return

@@ -14,14 +14,9 @@ from pathlib import Path
 import pytest
 
 import demo
+from tests.portal.deployment import closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -51,7 +46,7 @@ def run_demo(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
 
 def test_demo_fails_loudly_naming_a_taken_portal_port(tmp_path: Path, taken_port: int) -> None:
     result = run_demo(
-        ["--portal-port", str(taken_port), "--console-port", str(free_port())], demo_env(tmp_path)
+        ["--portal-port", str(taken_port), "--console-port", str(closed_port())], demo_env(tmp_path)
     )
     assert result.returncode == 1
     assert f"port {taken_port} on 127.0.0.1 is not free for the portal" in result.stderr
@@ -63,7 +58,7 @@ def test_demo_fails_loudly_naming_a_taken_console_port_given_by_variable(
 ) -> None:
     env = demo_env(
         tmp_path,
-        AMANAT_DEMO_PORTAL_PORT=str(free_port()),
+        AMANAT_DEMO_PORTAL_PORT=str(closed_port()),
         AMANAT_DEMO_CONSOLE_PORT=str(taken_port),
     )
     result = run_demo([], env)
@@ -79,7 +74,7 @@ def test_demo_refuses_a_port_that_is_not_a_number(tmp_path: Path) -> None:
 
 
 def test_a_server_that_exits_at_start_is_reported_with_its_port() -> None:
-    port = free_port()
+    port = closed_port()
     process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     with pytest.raises(demo.DemoError, match=rf"portal did not start on 127\.0\.0\.1:{port} "):
         demo.wait_until_serving(process, port, "portal")
@@ -100,7 +95,7 @@ def test_make_run_passes_the_chosen_ports_to_the_demo() -> None:
 
 @pytest.mark.slow
 def test_demo_serves_on_the_chosen_ports_and_stops_cleanly(tmp_path: Path) -> None:
-    portal_port, console_port = free_port(), free_port()
+    portal_port, console_port = closed_port(), closed_port()
     command = [sys.executable, "demo.py", "--portal-port", str(portal_port)]
     command += ["--console-port", str(console_port)]
     with subprocess.Popen(

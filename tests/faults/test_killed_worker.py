@@ -25,26 +25,12 @@ from crypto.keys import ReviewerKey
 from portal import db
 from portal.models import Report
 from portal.recipients import register_recipient
+from tests.portal.deployment import closed_port, wait_until
 from tests.portal.journey import GROUP_ASKED, codename_on, token_in
 from tests.portal.multipart_body import BOUNDARY, content_type
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(predicate, timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def partial_bytes(incoming: Path) -> int:
@@ -72,7 +58,7 @@ def gunicorn(environ, database_url, tmp_path):
             session.commit()
     engine.dispose()
     env = {**os.environ, **environ}
-    port = free_port()
+    port = closed_port()
     master = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -102,7 +88,7 @@ def gunicorn(environ, database_url, tmp_path):
             return False
 
     try:
-        wait_until(up, what="gunicorn to serve")
+        wait_until(up, "gunicorn to serve")
         yield url, master, env
     finally:
         master.send_signal(signal.SIGTERM)
@@ -148,10 +134,10 @@ def kill_the_worker_mid_upload(
         )
         for _ in range(20):  # 1.3 MB: past the first sealed frames
             upload.sendall(os.urandom(64 * 1024))
-        wait_until(lambda: partial_bytes(incoming) > 0, what="ciphertext in incoming/")
+        wait_until(lambda: partial_bytes(incoming) > 0, "ciphertext in incoming/")
         (old_worker,) = workers_of(master.pid)
         os.kill(old_worker, signal.SIGKILL)
-        wait_until(lambda: workers_of(master.pid) not in ([], [old_worker]), what="a new worker")
+        wait_until(lambda: workers_of(master.pid) not in ([], [old_worker]), "a new worker")
 
 
 def test_worker_killed_mid_upload_leaves_no_report_and_the_sweep_cleans_up(
@@ -162,7 +148,7 @@ def test_worker_killed_mid_upload_leaves_no_report_and_the_sweep_cleans_up(
     incoming = settings.data_dir / "incoming"
     kill_the_worker_mid_upload(url, master, browser, token, incoming)
     # gunicorn serves again, and the source's session survived the crash.
-    wait_until(lambda: browser.get(url + "/status").status_code == 200, what="the new worker")
+    wait_until(lambda: browser.get(url + "/status").status_code == 200, "the new worker")
     engine = db.make_engine(database_url)
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Report)) == 0

@@ -69,7 +69,8 @@ def test_sync_then_show_gives_back_what_the_source_sent(tmp_path, admin, live_se
 def test_tampered_blob_is_refused_by_the_command(admin, app, live_server, source):
     _, _, report_id = source
     ((file_id, path),) = blob_rows(app, report_id, "file")
-    path.write_bytes(path.read_bytes()[:-1] + b"\0")
+    good = path.read_bytes()  # the last byte flipped: setting it to 0 left it as it was 1 in 256
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
     result = admin("sync", opts=["--server", live_server.url])
     assert result.exit_code == 1
     assert f"Refused blob {file_id} of report {report_id}: the SHA-256 does not match" in (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import click
 
 from admin.actions import add_event
 from admin.case import MISSING_EVENT, Case, load_case
 from admin.case_events import CaseError
-from admin.case_types import CaseState
+from admin.case_types import CaseEvent, CaseState
 from admin.cli.options import Reviewer, one_report, sentence, with_server
 
 # How the history marks an event's check; anything else was rejected.
@@ -46,15 +46,25 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _history_json(case: Case) -> list[dict[str, Any]]:
+class HistoryJson(TypedDict):
+    """One event of the history as `show --json` prints it."""
+
+    status: str
+    author: str | None
+    blob_id: str | None
+    reason: str | None
+    event: CaseEvent | None
+
+
+def _history_json(case: Case) -> list[HistoryJson]:
     return [
-        {
-            "status": i.status,
-            "author": i.author_name,
-            "blob_id": i.blob_id,
-            "reason": i.reason,
-            "event": i.event,
-        }
+        HistoryJson(
+            status=i.status,
+            author=i.author_name,
+            blob_id=i.blob_id,
+            reason=i.reason,
+            event=i.event,
+        )
         for i in case.history
     ]
 

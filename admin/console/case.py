@@ -121,7 +121,7 @@ def _reviewer_names(state: Unlocked, report_id: str) -> list[str]:
     return sorted({n for n in [*names, state.vault.key.name] if n.strip()})
 
 
-def _posted_data(kind: str) -> dict[str, Any] | None:
+def _posted_data(kind: str) -> dict[str, object] | None:
     """The posted form's data, or None (with a message) when a choice is missing."""
     spec = case_registry.BY_CODE[kind]
     try:
@@ -136,7 +136,7 @@ def _posted_data(kind: str) -> dict[str, Any] | None:
         return None
 
 
-def _against_consent(state: Unlocked, report_id: str, kind: str, data: dict[str, Any]) -> bool:
+def _against_consent(state: Unlocked, report_id: str, kind: str, data: dict[str, object]) -> bool:
     """True (with a message) if the event goes against a consent and was not confirmed."""
     case = load_case(state.vault, report_id).state
     missing = missing_for_event(answers_of(state, report_id) or {}, case, kind, data)

@@ -25,7 +25,7 @@ REPLY_CONSENT = "be_contacted"
 
 def consents_of(answers: Mapping[str, Any], case: Mapping[str, Any]) -> dict[str, Consent]:
     """Every consent use to its current state (the consent log wins over the form)."""
-    return {action: consent_of(dict(answers), dict(case), action) for action in FORM_FIELDS}
+    return {action: consent_of(answers, case, action) for action in FORM_FIELDS}
 
 
 def unconfirmed(missing: list[Consent], form: Mapping[str, str]) -> bool:
@@ -36,7 +36,7 @@ def unconfirmed(missing: list[Consent], form: Mapping[str, str]) -> bool:
 def missing_for_event(
     answers: Mapping[str, Any], case: Mapping[str, Any], kind: str, data: Mapping[str, Any]
 ) -> list[Consent]:
-    return missing_consents(dict(answers), dict(case), kind, dict(data))
+    return missing_consents(answers, case, kind, data)
 
 
 def missing_for_reply(answers: Mapping[str, Any], case: Mapping[str, Any]) -> list[Consent]:

@@ -1,7 +1,8 @@
 """What statistics count by: the source's vocabularies, read from the questionnaire.
 
 None is restated here (admin/questionnaire_vocab.py reads them); the one
-thing added is the counting rule's order of key populations.
+thing added is the counting rule's order of key populations (a policy,
+tested against the questionnaire's codes).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ REGIONS = option_codes("region")
 
 # A client in several key populations is counted under the first that applies:
 # the most criminalised behaviour first (drug use), then HIV status, then sex
-# work, then sexual and gender minorities. Every other population the
-# questionnaire offers follows, in the questionnaire's order.
-RANKED_FIRST: tuple[str, ...] = (
+# work, then sexual and gender minorities, then the rest. The order is a
+# counting policy, so every population is ranked here; tests/admin/
+# test_vocabularies.py holds it to the questionnaire's codes, each once.
+KEY_POPULATION_PRIORITY: tuple[str, ...] = (
     "pwid",
     "ost_client",
     "pwud_non_injecting",
@@ -30,8 +32,15 @@ RANKED_FIRST: tuple[str, ...] = (
     "transgender_man",
     "msm",
     "lgbtiq_other",
-)
-KEY_POPULATION_PRIORITY: tuple[str, ...] = (
-    *RANKED_FIRST,
-    *(code for code in option_codes("key_population") if code not in RANKED_FIRST),
+    "tb_affected",
+    "hepc",
+    "prisoner",
+    "former_prisoner",
+    "partner_of_pwid",
+    "migrant",
+    "disability",
+    "homeless",
+    "other",
+    "none",
+    "prefer_not",
 )

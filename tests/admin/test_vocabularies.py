@@ -51,7 +51,7 @@ def test_default_regions_are_the_questionnaires_and_each_has_a_case_number_prefi
 OWNED = {"transgender_female", "19-35", "refusal_of_services", "health_worker_public", "pwid"}
 ALLOWED = {
     "portal/questionnaire/v1.json",  # the one statement
-    "admin/stats/vocabulary.py",  # the key populations ranked first in counting (tested above)
+    "admin/stats/vocabulary.py",  # the counting order of key populations (tested above)
 }
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from admin.stats.case_rows import empty_case
-from admin.stats.counting import compute_stats
+from admin.stats.counting import compute_stats, key_population
 from admin.stats.tables import TABLES, CaseRow, Stats
 from admin.stats.vocabulary import NOT_STATED
 from tests.admin.stats.cases import AGREED, KEY_POPULATIONS, generate_cases
@@ -145,3 +145,10 @@ def test_a_bad_threshold_or_period_is_refused():
 
 def test_generated_rows_are_deterministic():
     assert generate_cases(50, seed=7) == generate_cases(50, seed=7)
+
+
+def test_a_partner_of_a_pwid_who_is_also_a_migrant_counts_as_the_partner() -> None:
+    """The counting order is kept as REAct's dashboards had it: drug-related first."""
+    answers = {**AGREED, "key_population": ["migrant", "partner_of_pwid"]}
+    rows = [CaseRow("a", "2024-01-01", answers, {**empty_case(), "client_code": "C"})]
+    assert key_population(rows) == "partner_of_pwid"

@@ -11,7 +11,7 @@ from admin.sync import sync
 from admin.vault import Vault
 from crypto.kdf import MINIMAL
 from crypto.keys import ReviewerKey, write_keyfile
-from tests.portal.journey import token_in
+from tests.portal.journey import get_codename, only_report_id, submit_report, token_in
 
 PASSPHRASE = "a long passphrase"
 
@@ -32,3 +32,16 @@ def synced_console(tmp_path: Path, recipient_key: ReviewerKey, portal_url: str) 
     browser.post("/", data={"csrf_token": token, "passphrase": PASSPHRASE})
     browser.vault = console.extensions["amanat_console"].keyring._unlocked.vault
     return browser
+
+
+def console_over_report(
+    tmp_path: Path, app: Any, recipient_key: ReviewerKey, portal_url: str, **report: Any
+) -> tuple[Any, str]:
+    """A source submits one report (submit_report's fields), then synced_console().
+
+    Returns (the console's test client, the report's id).
+    """
+    client = app.test_client()
+    get_codename(client)
+    assert submit_report(client, **report).status_code == 303
+    return synced_console(tmp_path, recipient_key, portal_url), only_report_id(app)

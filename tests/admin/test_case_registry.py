@@ -14,8 +14,8 @@ from admin.case_registry import BY_CODE, FORMS, REGISTRY, MissingChoice, form_da
 from admin.case_vocab import EVENT_TYPES, SCHEMAS, check_data
 from admin.console.app import create_console
 from admin.console.case import case_label
-from tests.admin.synced_console import synced_console
-from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
+from tests.admin.synced_console import console_over_report
+from tests.portal.journey import text_of, token_in
 
 COMPLAINT = "c" * 32
 SAMPLES = {
@@ -122,12 +122,11 @@ def test_form_data_refuses_an_empty_or_unoffered_choice(spec):
 @pytest.fixture
 def reviewer(tmp_path, app, recipient_key, live_server):
     """A console unlocked (in Russian) over a vault that synced one report: (browser, id)."""
-    client = app.test_client()
-    get_codename(client)
-    assert submit_report(client, narrative="Случай").status_code == 303
-    browser = synced_console(tmp_path, recipient_key, live_server.url)
+    browser, report_id = console_over_report(
+        tmp_path, app, recipient_key, live_server.url, narrative="Случай"
+    )
     browser.set_cookie("lang", "ru")
-    return browser, only_report_id(app)
+    return browser, report_id
 
 
 def events_of(browser, report_id):

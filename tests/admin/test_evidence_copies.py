@@ -16,8 +16,8 @@ import pytest
 from admin.case_events import load_events
 from admin.evidence_copies import CopyUnavailable, clean_image, clean_pdf, clean_video
 from tests.admin.image_parts import jpeg_with, segment
-from tests.admin.synced_console import synced_console
-from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
+from tests.admin.synced_console import console_over_report
+from tests.portal.journey import text_of, token_in
 
 GPS = b"42.8746N 74.5698E"
 DEVICE = b"DEVICE-MARKER Pixel 7"
@@ -174,11 +174,10 @@ def evidence(tmp_path):
 @pytest.fixture
 def reviewer(tmp_path, app, recipient_key, live_server, evidence):
     """An unlocked console over a synced report holding the evidence: (browser, report id)."""
-    client = app.test_client()
-    get_codename(client)
     uploads = [("evidence", name, data, kind) for name, (data, kind) in evidence.items()]
-    assert submit_report(client, files=uploads, narrative="Фото").status_code == 303
-    return synced_console(tmp_path, recipient_key, live_server.url), only_report_id(app)
+    return console_over_report(
+        tmp_path, app, recipient_key, live_server.url, files=uploads, narrative="Фото"
+    )
 
 
 def blobs_by_name(browser, report_id):

@@ -9,19 +9,18 @@ import pytest
 from admin.reply_templates import SIDE_NAME, templates
 from admin.vault import Vault
 from admin.vault_sealed import side_path
-from tests.admin.synced_console import synced_console
-from tests.portal.journey import get_codename, only_report_id, submit_report, token_in
+from tests.admin.synced_console import console_over_report
+from tests.portal.journey import token_in
 
 RU_TEXT = "Здравствуйте! Мы получили ваше сообщение ШАБЛОН-МЕТКА."
 
 
 @pytest.fixture
 def console(tmp_path, app, recipient_key, live_server):
-    client = app.test_client()
-    get_codename(client)
-    assert submit_report(client, contact_me="yes").status_code == 303
-    browser = synced_console(tmp_path, recipient_key, live_server.url)
-    browser.report_id = only_report_id(app)
+    browser, report_id = console_over_report(
+        tmp_path, app, recipient_key, live_server.url, contact_me="yes"
+    )
+    browser.report_id = report_id
     return browser
 
 

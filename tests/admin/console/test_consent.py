@@ -6,20 +6,19 @@ import pytest
 
 from admin.case import case_state
 from admin.case_events import load_events
-from tests.admin.synced_console import synced_console
-from tests.portal.journey import get_codename, only_report_id, submit_report, text_of, token_in
+from tests.admin.synced_console import console_over_report
+from tests.portal.journey import text_of, token_in
 
 ALL_CONSENTS = {"contact_me": "yes", "share_with_lawyer": "yes", "contact_authorities": "yes"}
 POLICE = "«Going to the police, prosecutor or ombudsman»"
 
 
 def console_for(tmp_path, app, recipient_key, live_server, **answers):
-    client = app.test_client()
-    get_codename(client)
-    assert submit_report(client, narrative="Случай", **answers).status_code == 303
-    browser = synced_console(tmp_path, recipient_key, live_server.url)
+    browser, report_id = console_over_report(
+        tmp_path, app, recipient_key, live_server.url, narrative="Случай", **answers
+    )
+    browser.report_id = report_id
     browser.set_cookie("lang", "en")
-    browser.report_id = only_report_id(app)
     return browser
 
 

@@ -13,6 +13,7 @@ from nacl.public import PrivateKey
 
 from admin.vault import (
     DamagedVaultError,
+    UnknownReportError,
     Vault,
     VaultError,
     WrongVaultKeyError,
@@ -223,7 +224,7 @@ def test_reports_come_unread_first_then_newest(tmp_path, me, colleague, source):
         add_report(vault, report_id, [], [me], source, day)
     vault.mark_read("new")
     assert [r.id for r in Vault.open(tmp_path / "vault", me).reports()] == ["mid", "old", "new"]
-    with pytest.raises(KeyError):
+    with pytest.raises(UnknownReportError):
         vault.report("missing")
 
 

@@ -20,7 +20,12 @@ from admin.case import case_state, load_case
 from admin.case_events import submit_event
 from admin.cli import main as admin_main
 from admin.client import ApiClient
-from admin.roster import UNAPPROVED, pin_organisation, unapproved_recipients
+from admin.roster import (
+    UNAPPROVED,
+    pin_organisation,
+    unapproved_recipients,
+    unapproved_reports,
+)
 from admin.sync import SyncError, sync
 from admin.vault import Vault
 from crypto.envelope import Kind, open_bytes, seal_bytes
@@ -49,6 +54,7 @@ def test_an_operator_inserted_recipient_cannot_open_a_reply_or_event_sealed_afte
     mallory = insert_operator_recipient(app, report_id)
     resync(live_server, a)
     assert [r["name"] for r in unapproved_recipients(a, a.report(report_id))] == ["Бакыт"]
+    assert unapproved_reports(a, a.reports()) == {report_id}  # the inbox's check, one roster read
     reply, _ = a.seal_reply(report_id, "Приходите в четверг.")
     event, _ = a.seal_event(report_id, b'{"v": 1}')
     for envelope, kind in ((reply, Kind.REPLY), (event, Kind.EVENT)):

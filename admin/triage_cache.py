@@ -34,18 +34,30 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
+from admin import case, case_events, case_vocab, triage
+from admin import roster as admin_roster
 from admin.case import load_case
 from admin.roster import SECTION as ROSTER_SECTION
 from admin.triage import AnswerFields, CaseFields, answer_fields, case_fields
 from admin.vault import Vault, VaultError, VaultReport
 from admin.vault_sealed import load_side, save_side, side_path
+from portal.questionnaire import validation
 
 SIDE_NAME = "triage_cache"
-# Bump when answer_fields(), case_fields() or the case fold (admin.case) change
-# what they give for the same blobs: a cache of another version is dropped.
+# Bump when the sealed file's layout changes: a cache of another version is dropped.
 VERSION = 2
+# The code and data that decide a row's fields (the case fold, event checks,
+# triage fields, the danger rule and the questionnaire it reads). Every entry's
+# fingerprint includes their digest, so after an upgrade that changes any of them
+# the inbox never shows a row the old code computed (it is computed again).
+_DECIDING = (case, case_events, case_vocab, triage, admin_roster, validation)
+CODE = hashlib.sha256(
+    b"".join(Path(str(m.__file__)).read_bytes() for m in _DECIDING)
+    + (Path(str(validation.__file__)).parent / "v1.json").read_bytes()
+).hexdigest()
 Reader = Callable[[str], Mapping[str, Any] | None]
 Fields = tuple[AnswerFields, CaseFields]
 # The sealed file lists each entry as [fingerprint, *fields]; in memory it is
@@ -102,8 +114,8 @@ class Stamps:
         self._held = set(os.listdir(vault.blobs_dir))
         own = bytes(vault.key.box.public_key) + bytes(vault.key.signing.verify_key)
         organisation = json.dumps(vault.section(ROSTER_SECTION), sort_keys=True)
-        self._answers_base = _digest(str(VERSION), own.hex())
-        self._case_base = _digest(str(VERSION), own.hex(), organisation)
+        self._answers_base = _digest(str(VERSION), CODE, own.hex())
+        self._case_base = _digest(str(VERSION), CODE, own.hex(), organisation)
         self._pending: dict[str, list[str]] = {}
         for report_id, envelope, _signature in vault.pending_events():
             self._pending.setdefault(report_id, []).append(hashlib.sha256(envelope).hexdigest())

@@ -230,3 +230,26 @@ def test_reading_answers_that_do_not_open_gives_none(vault):
     assert read("r0000002") is None
     with pytest.raises(VaultError):
         vault.answers("r0000002")
+
+
+def test_entries_made_by_other_code_are_computed_again(vault, key, monkeypatch):
+    """An upgrade that changes the fold, triage fields or danger rule leaves no stale row."""
+    cache = TriageCache.load(vault)
+    cached_rows(vault, cache)
+    cache.save(vault)
+    monkeypatch.setattr(triage_cache, "CODE", "the digest of another version's code")
+    reopened = Vault.open(vault.path, key)
+    counting = Counting(reopened)
+    monkeypatch.setattr(triage_cache, "load_case", counting.load_case)
+    assert cached_rows(reopened, TriageCache.load(reopened), counting.answers) == uncached_rows(
+        reopened
+    )
+    assert len(counting.folded) == len(reopened.reports())
+    assert len(counting.read) == len(reopened.reports())
+
+
+def test_the_code_digest_covers_the_danger_rule_and_the_questionnaire() -> None:
+    from portal.questionnaire import validation
+
+    assert validation in triage_cache._DECIDING
+    assert len(triage_cache.CODE) == 64

@@ -67,3 +67,46 @@ def test_the_path_pattern_sees_a_missing_file() -> None:
         "admin/console/",
         "admin/console/app.py",
     ]
+
+
+CITED = re.compile(r"tests/[\w/]+\.py(?:::\w+)?|::\w+")
+
+
+def security_claims(text: str) -> list[tuple[str, str | None]]:
+    """(test file, test name or None) for each test docs/SECURITY.md's tables cite.
+
+    A cell lists `tests/x.py::name`, `::other` (same file) or a whole `tests/x.py`.
+    """
+    cited: list[tuple[str, str | None]] = []
+    for line in text.splitlines():
+        if not line.startswith("| tests/"):
+            continue
+        current = ""
+        for item in CITED.findall(line.split("|")[1]):
+            path, _, name = item.partition("::")
+            current = path or current
+            cited.append((current, name or None))
+    return cited
+
+
+def test_every_test_security_md_cites_exists() -> None:
+    cited = security_claims((ROOT / "docs" / "SECURITY.md").read_text(encoding="utf-8"))
+    assert len(cited) > 50, "the table pattern broke"
+    missing = []
+    for path, name in cited:
+        file = ROOT / path
+        if not file.is_file():
+            missing.append(path)
+        elif name and not re.search(
+            rf"^\s*(?:async )?def {re.escape(name)}\(", file.read_text(), re.M
+        ):
+            missing.append(f"{path}::{name}")
+    assert missing == []
+
+
+def test_the_citation_reader_sees_a_missing_test() -> None:
+    assert security_claims("| tests/a.py::one, ::two, tests/b.py (prose) | claim |") == [
+        ("tests/a.py", "one"),
+        ("tests/a.py", "two"),
+        ("tests/b.py", None),
+    ]

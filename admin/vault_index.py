@@ -33,7 +33,12 @@ from crypto.keys import ReviewerKey
 from crypto.private_files import write_private
 
 INDEX_NAME = "index.amanat"
-INDEX_VERSION = 1
+# Version 2: the base may have a log beside it. A build from before the log
+# reads only version 1, so it refuses a vault that has one ("unknown version")
+# instead of opening the base alone and losing the log's saves at its next
+# save. A version-1 vault is read, and becomes version 2 at its first save.
+INDEX_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 COMPACT_MIN_BYTES = 256 * 1024  # below this the log is never compacted
 COMPACT_FRACTION = 1.0  # compacted when the log is larger than this part of the base
 # The large sections: a save compares only the entries admin.vault touched.
@@ -161,7 +166,7 @@ class IndexStore:
             ) from exc
         except DamagedVaultError as exc:
             raise DamagedVaultError(f"the vault index {exc}") from exc
-        if any(not isinstance(c, dict) or c.get("v") != INDEX_VERSION for c in copies):
+        if any(not isinstance(c, dict) or c.get("v") not in READABLE_VERSIONS for c in copies):
             raise DamagedVaultError("the vault index has an unknown version")
         return {**empty_index(), **copies[0]}, {**empty_index(), **copies[1]}
 
@@ -191,6 +196,10 @@ class IndexStore:
 
     def _save_locked(self) -> None:
         if not self.path.exists() or not self._catch_up() or self.key is not self._sealed_to:
+            self._compact()
+            return
+        if self._base.get("v") != INDEX_VERSION:
+            self.data["v"] = INDEX_VERSION  # before a log is written (see INDEX_VERSION)
             self._compact()
             return
         ops = diff(self._base, self.data, self._touched)

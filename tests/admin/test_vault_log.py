@@ -12,7 +12,7 @@ import pytest
 from admin import vault_index
 from admin.vault import DamagedVaultError, Vault
 from admin.vault_log import LOG_NAME
-from crypto.envelope import Kind, seal_bytes
+from crypto.envelope import Kind, open_bytes, seal_bytes
 from crypto.keys import ReviewerKey
 from crypto.manifest import Manifest
 from crypto.private_files import write_private
@@ -172,10 +172,31 @@ def test_a_vault_saved_before_the_log_opens_and_keeps_working(tmp_path, key):
     vault.mark_read("r1")
     vault.cursor = 42
     vault.save()
-    assert (tmp_path / "vault" / "index.amanat").read_bytes() == base  # changes went to the log
+    # The first save makes it a version-2 base; later saves append to the log.
+    upgraded = (tmp_path / "vault" / "index.amanat").read_bytes()
+    assert upgraded != base
+    assert json.loads(open_bytes(upgraded, key.box, Kind.INDEX).content)["v"] == 2
+    vault.set_status("r1", "closed")
+    vault.save()
+    assert (tmp_path / "vault" / "index.amanat").read_bytes() == upgraded  # into the log
     again = Vault.open(tmp_path / "vault", key)
-    assert again.report("r1").read and again.cursor == 42
+    assert again.report("r1").read and again.cursor == 42 and again.report("r1").status == "closed"
     assert again.section("roster") == {"serial": 3}
+
+
+def test_a_build_from_before_the_log_refuses_a_vault_that_has_one(tmp_path, key):
+    """Going back to an older build must not open the base alone and lose the log's saves."""
+    _old_style_index(tmp_path / "vault", key)
+    vault = Vault.open(tmp_path / "vault", key)
+    vault.mark_read("r1")
+    vault.save()
+    vault.set_status("r1", "closed")
+    vault.save()
+    assert (tmp_path / "vault" / "index.log").exists()
+    # What the code before the log checked on opening (a555c9a's Vault._read_index).
+    sealed = (tmp_path / "vault" / "index.amanat").read_bytes()
+    index = json.loads(open_bytes(sealed, key.box, Kind.INDEX).content)
+    assert index.get("v") != 1
 
 
 def test_two_vault_objects_saving_in_turn_merge_entry_by_entry(tmp_path, key):

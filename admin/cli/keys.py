@@ -90,6 +90,8 @@ def reseal_command(old_keyfile: Path, keyfile: Path, vault_dir: Path) -> None:
         f"Re-sealed {len(done.resealed)} blob(s) to {new_key.name} "
         f"({new_key.bundle().fingerprint}); {len(done.already)} were already."
     )
+    if done.side_files:
+        click.echo(f"Re-sealed the vault's {', '.join(done.side_files)} too.")
     for blob_id, reason in done.refused.items():
         click.echo(f"Left blob {blob_id} as it was: {reason}.", err=True)
     click.echo("Now sync with the new key file; the old one no longer opens this vault.")

@@ -184,7 +184,8 @@ def test_reseal_keeps_case_work_and_the_vaults_side_files(
     assert case_state(vault, report_id)["priority"] == "high"
 
     new_key = ReviewerKey.generate("Test reviewer")
-    reseal_vault(vault_dir, recipient_key, new_key)
+    done = reseal_vault(vault_dir, recipient_key, new_key)
+    assert {"case_numbers", "reply_templates"} <= set(done.side_files)
     vault = Vault.open(vault_dir, new_key)
     assert [i.reason for i in load_events(vault, report_id) if i.status == "rejected"] == []
     assert case_state(vault, report_id)["priority"] == "high"

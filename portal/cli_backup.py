@@ -20,19 +20,12 @@ from crypto.archive import Lock
 from crypto.kdf import MINIMAL, MODERATE
 from crypto.private_files import private_file
 from portal.backup import BackupError, create_backup, restore_backup
-from portal.settings import ConfigError, Settings
+from portal.cli_session import command_settings
 
 PASSPHRASE_ENV = "AMANAT_BACKUP_PASSPHRASE"  # noqa: S105 - a variable's name
 MIN_PASSPHRASE_CHARS = 12
 # A key file or backup that must already exist.
 EXISTING_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env(os.environ)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _passphrase(confirm: bool) -> bytes:
@@ -72,7 +65,7 @@ def backup_command(out: Path, public_key_file: Path | None) -> None:
     Every blob is checked against its signed receipt; a damaged one is
     named and no backup is written.
     """
-    settings = _settings()
+    settings = command_settings()
     if public_key_file is not None:
         lock = Lock(public_key=PublicKey(_read_key(public_key_file, "public key")))
     else:
@@ -95,7 +88,7 @@ def backup_command(out: Path, public_key_file: Path | None) -> None:
 )
 def restore_command(archive: Path, private_key_file: Path | None) -> None:
     """Restore a backup FILE into an empty database and data directory."""
-    settings = _settings()
+    settings = command_settings()
     try:
         if private_key_file is not None:
             key = PrivateKey(_read_key(private_key_file, "private key"))

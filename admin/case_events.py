@@ -39,6 +39,7 @@ from admin.sync import post_event
 from admin.vault import Vault, VaultError
 from admin.vault_contents import signed_digest
 from crypto import canonical
+from crypto.encoding import to_b64
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import BadSignatureError, EnvelopeError
 from crypto.events import verify_event
@@ -77,15 +78,11 @@ class CaseError(ValueError):
 # -- reading events --------------------------------------------------------------
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 def _reviewers(vault: Vault, report_id: str) -> dict[str, str]:
     """The report's reviewers, verify key (b64) to name, this reviewer included."""
     report = vault.report(report_id)
     names = {str(r.get("verify_key")): str(r.get("name") or "") for r in report.recipients}
-    names.setdefault(_b64(bytes(vault.key.signing.verify_key)), vault.key.name)
+    names.setdefault(to_b64(bytes(vault.key.signing.verify_key)), vault.key.name)
     return names
 
 
@@ -176,7 +173,7 @@ def load_events(vault: Vault, report_id: str) -> list[HistoryItem]:
     """Every event of the report, checked: verified, pending (own, queued) or rejected."""
     reviewers = _reviewers(vault, report_id)
     items = [_check_blob(vault, report_id, b, reviewers) for b in vault.event_blobs(report_id)]
-    own = _b64(bytes(vault.key.signing.verify_key))
+    own = to_b64(bytes(vault.key.signing.verify_key))
     for _, envelope, _signature in vault.pending_events(report_id):
         try:
             content = _open_envelope(vault, envelope)
@@ -218,7 +215,7 @@ def make_event(vault: Vault, report_id: str, kind: str, data: Any) -> CaseEvent:
         "v": EVENT_VERSION,
         "id": os.urandom(16).hex(),
         "report_id": report_id,
-        "author": _b64(bytes(vault.key.signing.verify_key)),
+        "author": to_b64(bytes(vault.key.signing.verify_key)),
         "author_name": vault.key.name,
         "day": today(),
         "clock": max((e["clock"] for e in accepted), default=0) + 1,

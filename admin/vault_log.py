@@ -156,10 +156,3 @@ def discard(path: Path) -> None:
     except FileNotFoundError:
         return
     fsync_dir(path.parent)
-
-
-def log_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0

@@ -27,7 +27,6 @@ from admin.vault_errors import (
     check_id,
 )
 from admin.vault_index import INDEX_NAME, IndexStore
-from admin.vault_sealing import b64, unb64
 from admin.vault_types import (
     FormerKey,
     ManifestEntry,
@@ -37,6 +36,7 @@ from admin.vault_types import (
     VaultReport,
     make_report,
 )
+from crypto.encoding import from_b64, to_b64
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import EnvelopeError
 from crypto.keys import ReviewerKey
@@ -216,8 +216,8 @@ class Vault(BlobFolder):
         replies signed with it still show as theirs. Saves the index.
         """
         old: FormerKey = {
-            "verify_key": b64(bytes(self.key.signing.verify_key)),
-            "box_key": b64(bytes(self.key.box.public_key)),
+            "verify_key": to_b64(bytes(self.key.signing.verify_key)),
+            "box_key": to_b64(bytes(self.key.box.public_key)),
         }
         if old not in self.former_keys():
             self.former_keys().append(old)
@@ -323,21 +323,21 @@ class Vault(BlobFolder):
         """Keep an event that could not be posted (server unreachable) until the next sync."""
         self._entry(report_id)
         self._pending.append(
-            {"report_id": report_id, "envelope": b64(envelope), "signature": b64(signature)}
+            {"report_id": report_id, "envelope": to_b64(envelope), "signature": to_b64(signature)}
         )
         self.save()
 
     def pending_events(self, report_id: str | None = None) -> list[tuple[str, bytes, bytes]]:
         """Events waiting to be posted, oldest first: (report id, envelope, signature)."""
         return [
-            (p["report_id"], unb64(p["envelope"]), unb64(p["signature"]))
+            (p["report_id"], from_b64(p["envelope"]), from_b64(p["signature"]))
             for p in self._pending
             if report_id is None or p["report_id"] == report_id
         ]
 
     def drop_pending_event(self, envelope: bytes) -> None:
         """Forget a queued event once the server has stored it (the caller saves)."""
-        encoded = b64(envelope)
+        encoded = to_b64(envelope)
         self._index["pending_events"] = [p for p in self._pending if p["envelope"] != encoded]
 
     def keep_posted_blob(self, report_id: str, blob: BlobListing, envelope: bytes) -> bool:

@@ -20,7 +20,7 @@ from nacl.signing import VerifyKey
 from admin import roster
 from admin.listing_types import BlobListing
 from admin.vault_errors import DamagedVaultError, VaultError, check_id
-from admin.vault_sealing import b64, unb64
+from crypto.encoding import from_b64, to_b64
 from crypto.envelope import Kind, open_bytes
 from crypto.errors import BadSignatureError, EnvelopeError
 from crypto.keys import ReviewerKey
@@ -151,7 +151,7 @@ def _reply(vault: Vault, report_id: str, blob: BlobListing, reviewers: dict[Any,
     if entry.text is None:
         return entry
     author_key = blob.get("author_key")
-    own_keys = {b64(bytes(vault.key.signing.verify_key)), *vault.former_verify_keys()}
+    own_keys = {to_b64(bytes(vault.key.signing.verify_key)), *vault.former_verify_keys()}
     author = roster.author_of(vault, author_key, blob["id"])
     if author.status == "unlisted" and author_key not in own_keys | set(reviewers):
         author = roster.Author("not_on_roster", None, NOT_A_REVIEWER)
@@ -159,10 +159,10 @@ def _reply(vault: Vault, report_id: str, blob: BlobListing, reviewers: dict[Any,
         return _unverified(entry, author.problem, author.status, author.label)
     try:
         verify_reply(
-            VerifyKey(unb64(author_key)),
+            VerifyKey(from_b64(author_key)),
             report_id,
             signed_digest(vault, blob),
-            unb64(blob.get("signature")),
+            from_b64(blob.get("signature")),
         )
     except (BadSignatureError, ValueError, TypeError, binascii.Error):
         problem = "the reviewer's signature does not verify"

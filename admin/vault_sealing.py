@@ -8,15 +8,15 @@ colleague key the organisation did not approve (admin.roster).
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nacl.public import PublicKey
 
 from admin import roster
 from admin.vault_errors import VaultError
+from crypto.encoding import from_b64
 from crypto.envelope import Kind, seal_bytes
 from crypto.events import sign_event
 from crypto.replies import sign_reply
@@ -32,10 +32,10 @@ def seal_reply(vault: Vault, report_id: str, text: str) -> tuple[bytes, bytes]:
     """
     report = vault.report(report_id)
     try:
-        keys = [unb64(report.source_key), *_colleague_box_keys(vault, report)]
+        keys = [from_b64(report.source_key), *_colleague_box_keys(vault, report)]
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
         raise VaultError(f"report {report_id} has a malformed key in its listing") from exc
-    former = {unb64(k["box_key"]) for k in vault.former_keys()}
+    former = {from_b64(k["box_key"]) for k in vault.former_keys()}
     keys = [k for k in keys if k not in former]
     keys.append(bytes(vault.key.box.public_key))
     unique = list(dict.fromkeys(k for k in keys if len(k) == 32))
@@ -74,14 +74,4 @@ def _colleague_box_keys(vault: Vault, report: VaultReport) -> list[bytes]:
     approved = roster.sealing_keys(vault, report)
     if approved is not None:
         return approved
-    return [unb64(r["box_key"]) for r in report.recipients]
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def unb64(text: Any) -> bytes:
-    if not isinstance(text, str):
-        raise ValueError("expected base64 text")
-    return base64.b64decode(text, validate=True)
+    return [from_b64(r["box_key"]) for r in report.recipients]
